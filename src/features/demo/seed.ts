@@ -1,0 +1,201 @@
+import type { AuditContext } from '../../platform/audit/service.js';
+import type { Role } from '../../platform/roles.js';
+import type { Services } from '../../services.js';
+import { setUpSchool } from '../setup/service.js';
+
+/**
+ * The demo school: fictional people only (names drawn at random from common first names and
+ * surnames; addresses under the reserved .test domain). Deterministic for a given seed.
+ */
+
+const firstNames = [
+  'Amelia', 'Oliver', 'Isla', 'George', 'Ava', 'Noah', 'Mia', 'Arthur', 'Ivy', 'Leo', 'Freya', 'Oscar', 'Lily', 'Theo', 'Florence', 'Harry',
+  'Willow', 'Jack', 'Rosie', 'Charlie', 'Sophia', 'Finley', 'Isabella', 'Henry', 'Grace', 'Alfie', 'Ella', 'Jacob', 'Evie', 'Thomas', 'Poppy',
+  'Muhammad', 'Aisha', 'Yusuf', 'Zara', 'Ibrahim', 'Maryam', 'Arjun', 'Priya', 'Kofi', 'Amara', 'Tomasz', 'Zofia', 'Mateo', 'Lucia', 'Ravi',
+  'Nia', 'Dylan', 'Erin', 'Reuben', 'Sienna', 'Elijah', 'Hallie', 'Ezra', 'Maisie', 'Louis', 'Phoebe', 'Stanley', 'Harper', 'Bobby', 'Esme',
+];
+const adultFirstNames = [
+  'Claire', 'David', 'Sarah', 'James', 'Rachel', 'Mark', 'Emma', 'Paul', 'Helen', 'Andrew', 'Laura', 'Richard', 'Nicola', 'Stephen', 'Joanne',
+  'Gareth', 'Fatima', 'Imran', 'Sunita', 'Deepak', 'Grace', 'Samuel', 'Agnieszka', 'Piotr', 'Chloe', 'Daniel', 'Hannah', 'Matthew', 'Kerry', 'Lee',
+];
+const surnames = [
+  'Ashworth', 'Bramley', 'Carrow', 'Dunmore', 'Ellery', 'Fenwick', 'Garside', 'Hollins', 'Ingham', 'Jessop', 'Kettering', 'Lambeth', 'Marsden',
+  'Northam', 'Oakley', 'Pennick', 'Quarry', 'Rudd', 'Stanway', 'Thursby', 'Underhill', 'Varley', 'Whitcombe', 'Yardley', 'Ahmed', 'Begum',
+  'Chowdhury', 'Dasgupta', 'Okafor', 'Mensah', 'Nowak', 'Kowalczyk', 'Santos', 'Rossi', 'Patel', 'Shah', 'Evans', 'Hughes', 'Lloyd', 'Moss',
+];
+
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const demoPassword = 'calm-harbour-lantern';
+export const demoDomain = 'demo.haven.test';
+
+export interface DemoAccount {
+  email: string;
+  roles: Role[];
+  description: string;
+}
+
+export interface DemoSchool {
+  schoolId: string;
+  accounts: DemoAccount[];
+  counts: { pupils: number; staff: number; parents: number; governors: number };
+}
+
+interface StaffSeed {
+  first: string;
+  last: string;
+  jobTitle: string;
+  account?: { roles: Role[]; description: string; local: string };
+  post?: string[];
+}
+
+export async function seedDemoSchool(services: Services, options: { seed?: number; schoolName?: string } = {}): Promise<DemoSchool> {
+  const next = random(options.seed ?? 20261123);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
+  const schoolName = options.schoolName ?? 'Harbourside Primary School (demo)';
+  const headEmail = `head@${demoDomain}`;
+
+  const { school, userId: headId } = await setUpSchool(
+    services,
+    { schoolName, urn: '', headName: 'Morgan Ellery', headEmail, password: demoPassword },
+    { allowWhenSchoolsExist: true, isDemo: true },
+  );
+  const schoolId = school.id;
+  await services.auth.enrolSecret(services.handle.db, schoolId, headId, demoTotpSecret);
+  const context: AuditContext = { schoolId };
+  const accounts: DemoAccount[] = [{ email: headEmail, roles: ['headteacher', 'staff'], description: 'Headteacher (two-factor: the code is shown on the sign-in page in the demo)' }];
+
+  const staff: StaffSeed[] = [
+    { first: 'Priya', last: 'Dasgupta', jobTitle: 'Deputy headteacher and DSL', account: { roles: ['dsl', 'staff'], description: 'Designated safeguarding lead (two-factor)', local: 'dsl' }, post: ['dsl'] },
+    { first: 'Gareth', last: 'Lloyd', jobTitle: 'Assistant headteacher (inclusion) and SENCO', account: { roles: ['deputy_dsl', 'staff'], description: 'Deputy DSL (two-factor)', local: 'deputy' }, post: ['deputy_dsl'] },
+    { first: 'Hannah', last: 'Whitcombe', jobTitle: 'Computing lead and e-safety coordinator', account: { roles: ['esafety_lead', 'staff'], description: 'E-safety lead (two-factor)', local: 'esafety' }, post: ['esafety_lead'] },
+    { first: 'Lee', last: 'Varley', jobTitle: 'IT technician', account: { roles: ['technician'], description: 'Technician', local: 'technician' }, post: ['network_manager'] },
+    { first: 'Joanne', last: 'Hollins', jobTitle: 'School business manager', post: ['siro', 'iao'] },
+    { first: 'Kerry', last: 'Marsden', jobTitle: 'Office manager' },
+    { first: 'Samuel', last: 'Okafor', jobTitle: 'Site manager' },
+  ];
+  const years = [0, 1, 2, 3, 4, 5, 6];
+  const classNames: Array<{ year: number; name: string }> = years.flatMap((year) => [
+    { year, name: `${year === 0 ? 'R' : year}K` },
+    { year, name: `${year === 0 ? 'R' : year}M` },
+  ]);
+  classNames.forEach((klass, index) => {
+    const first = pick(adultFirstNames);
+    const last = pick(surnames);
+    staff.push({ first, last, jobTitle: `Class teacher, ${klass.name}`, ...(index === 6 ? { account: { roles: ['staff'], description: 'Class teacher', local: 'teacher' } } : {}) });
+  });
+  for (let i = 0; i < 12; i += 1) staff.push({ first: pick(adultFirstNames), last: pick(surnames), jobTitle: 'Teaching assistant' });
+  staff.push({ first: 'Nicola', last: 'Stanway', jobTitle: 'Midday supervisor' });
+  staff.push({ first: 'Daniel', last: 'Ashworth', jobTitle: 'Sports coach' });
+  staff.push({ first: 'Chloe', last: 'Fenwick', jobTitle: 'Family support worker' });
+
+  const governors = [
+    { first: 'Richard', last: 'Northam', post: 'chair_of_governors', account: true },
+    { first: 'Sunita', last: 'Shah', post: 'esafety_governor', account: false },
+    { first: 'Paul', last: 'Garside', post: null, account: false },
+    { first: 'Agnieszka', last: 'Nowak', post: null, account: false },
+    { first: 'Mark', last: 'Thursby', post: null, account: false },
+  ];
+
+  const counts = { pupils: 0, staff: 1, parents: 0, governors: governors.length };
+  await services.handle.db.transaction().execute(async (trx) => {
+    const cache = new Map<string, string>();
+    let staffNumber = 100;
+    for (const member of staff) {
+      staffNumber += 1;
+      const email = member.account ? `${member.account.local}@${demoDomain}` : `${member.first}.${member.last}${staffNumber}@${demoDomain}`.toLowerCase();
+      const person = await services.people.createPerson(trx, schoolId, { kind: 'staff', legalFirstName: member.first, legalLastName: member.last, jobTitle: member.jobTitle, email, misId: `S${staffNumber}`, startDate: '2019-09-01' }, context, cache);
+      counts.staff += 1;
+      if (member.account) {
+        const userId = await services.users.createWithPassword(trx, schoolId, { displayName: `${member.first} ${member.last}`, email, roles: member.account.roles, personId: person.id, password: demoPassword }, context);
+        accounts.push({ email, roles: member.account.roles, description: member.account.description });
+        if (member.account.roles.some((role) => ['dsl', 'deputy_dsl', 'esafety_lead'].includes(role))) {
+          await services.auth.enrolSecret(trx, schoolId, userId, demoTotpSecret);
+        }
+      }
+      for (const post of member.post ?? []) {
+        await services.people.assignPost(trx, schoolId, { post, personId: person.id, name: `${member.first} ${member.last}`, contact: post === 'network_manager' ? 'IT office, ext. 214' : 'School office' }, context);
+      }
+    }
+    for (const governor of governors) {
+      const email = `${governor.first}.${governor.last}@${demoDomain}`.toLowerCase();
+      const person = await services.people.createPerson(trx, schoolId, { kind: 'governor', legalFirstName: governor.first, legalLastName: governor.last, jobTitle: governor.post === 'chair_of_governors' ? 'Chair of governors' : 'Governor', email }, context, cache);
+      if (governor.post) await services.people.assignPost(trx, schoolId, { post: governor.post, personId: person.id, name: `${governor.first} ${governor.last}`, contact: 'Via the school office' }, context);
+      if (governor.account) {
+        await services.users.createWithPassword(trx, schoolId, { displayName: `${governor.first} ${governor.last}`, email: `governor@${demoDomain}`, roles: ['governor'], personId: person.id, password: demoPassword }, context);
+        accounts.push({ email: `governor@${demoDomain}`, roles: ['governor'], description: 'Chair of governors' });
+      }
+    }
+
+    let admission = 4000;
+    const thisYear = services.clock().getUTCFullYear();
+    let previousFamily: { parents: string[]; surname: string } | null = null;
+    for (const klass of classNames) {
+      const size = 21 + Math.floor(next() * 2);
+      for (let i = 0; i < size; i += 1) {
+        admission += 1;
+        // About one pupil in eight is a younger sibling of the pupil before, sharing parents.
+        const sibling: { parents: string[]; surname: string } | null = previousFamily && next() < 0.12 ? previousFamily : null;
+        const surname: string = sibling?.surname ?? pick(surnames);
+        const birthYear = thisYear - 5 - klass.year;
+        const month = 1 + Math.floor(next() * 12);
+        const dayOfMonth = 1 + Math.floor(next() * 28);
+        const pupil = await services.people.createPerson(
+          trx,
+          schoolId,
+          {
+            kind: 'pupil',
+            legalFirstName: pick(firstNames),
+            legalLastName: surname,
+            dateOfBirth: `${month >= 9 ? birthYear - 1 : birthYear}-${String(month).padStart(2, '0')}-${String(dayOfMonth).padStart(2, '0')}`,
+            gender: next() < 0.5 ? 'F' : 'M',
+            yearGroup: klass.year,
+            className: klass.name,
+            send: next() < 0.14,
+            eal: next() < 0.18,
+            lookedAfter: next() < 0.01,
+            misId: String(admission),
+            startDate: `${thisYear - klass.year - 1}-09-01`,
+          },
+          context,
+          cache,
+        );
+        counts.pupils += 1;
+        let parentIds: string[] = sibling?.parents ?? [];
+        if (!sibling) {
+          const parentCount = next() < 0.7 ? 2 : 1;
+          parentIds = [];
+          for (let p = 0; p < parentCount; p += 1) {
+            const first = pick(adultFirstNames);
+            const parent = await services.people.createPerson(
+              trx,
+              schoolId,
+              { kind: 'parent', legalFirstName: first, legalLastName: surname, email: `${first}.${surname}.${admission}@${demoDomain}`.toLowerCase(), phone: `07700 900${String(100 + ((admission * 7 + p) % 900)).padStart(3, '0')}` },
+              context,
+              cache,
+            );
+            counts.parents += 1;
+            parentIds.push(parent.id);
+          }
+        }
+        for (const [index, parentId] of parentIds.entries()) {
+          await services.people.linkGuardian(trx, schoolId, { parentId, pupilId: pupil.id, relationship: index === 0 ? 'Mother' : 'Father', parentalResponsibility: true, priority: index + 1 }, context);
+        }
+        previousFamily = { parents: parentIds, surname };
+      }
+    }
+  });
+  return { schoolId, accounts, counts };
+}
+
+/** A fixed authenticator secret for the demo's two-factor accounts (the demo sign-in page shows the code). */
+export const demoTotpSecret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';

@@ -1,0 +1,160 @@
+import type { Insertable, Updateable } from 'kysely';
+import type { DbOrTrx } from '../../db/database.js';
+import type { GroupTable, PersonTable, RoleHolderTable } from '../../db/schema.js';
+
+export async function insertPerson(db: DbOrTrx, row: Insertable<PersonTable>): Promise<void> {
+  await db.insertInto('people').values(row).execute();
+}
+
+export async function updatePerson(db: DbOrTrx, schoolId: string, id: string, changes: Updateable<PersonTable>): Promise<void> {
+  await db.updateTable('people').set(changes).where('school_id', '=', schoolId).where('id', '=', id).execute();
+}
+
+export async function findPerson(db: DbOrTrx, schoolId: string, id: string) {
+  return db.selectFrom('people').selectAll().where('school_id', '=', schoolId).where('id', '=', id).executeTakeFirst();
+}
+
+export interface PeopleFilter {
+  kind?: string | undefined;
+  status?: string | undefined;
+  search?: string | undefined;
+  groupId?: string | undefined;
+}
+
+export async function listPeople(db: DbOrTrx, schoolId: string, filter: PeopleFilter, limit: number, offset: number) {
+  let query = db.selectFrom('people').selectAll('people').where('people.school_id', '=', schoolId);
+  if (filter.kind) query = query.where('people.kind', '=', filter.kind);
+  if (filter.status) query = query.where('people.status', '=', filter.status);
+  if (filter.groupId) {
+    const groupId = filter.groupId;
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('group_members')
+          .select('group_members.person_id')
+          .whereRef('group_members.school_id', '=', 'people.school_id')
+          .whereRef('group_members.person_id', '=', 'people.id')
+          .where('group_members.group_id', '=', groupId),
+      ),
+    );
+  }
+  if (filter.search) {
+    const term = `%${filter.search.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
+    query = query.where((eb) =>
+      eb.or([
+        eb(eb.fn('lower', ['people.legal_first_name']), 'like', term),
+        eb(eb.fn('lower', ['people.legal_last_name']), 'like', term),
+        eb(eb.fn('lower', ['people.preferred_first_name']), 'like', term),
+        eb(eb.fn('lower', ['people.mis_id']), 'like', term),
+      ]),
+    );
+  }
+  const total = await query.clearSelect().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const rows = await query.orderBy('people.legal_last_name').orderBy('people.legal_first_name').orderBy('people.id').limit(limit).offset(offset).execute();
+  return { rows, total: Number(total.n) };
+}
+
+export async function peopleByMisId(db: DbOrTrx, schoolId: string, kind: string) {
+  return db.selectFrom('people').selectAll().where('school_id', '=', schoolId).where('kind', '=', kind).where('mis_id', 'is not', null).execute();
+}
+
+export async function findGroupByCode(db: DbOrTrx, schoolId: string, kind: string, code: string) {
+  return db.selectFrom('groups').selectAll().where('school_id', '=', schoolId).where('kind', '=', kind).where('code', '=', code).executeTakeFirst();
+}
+
+export async function insertGroup(db: DbOrTrx, row: Insertable<GroupTable>): Promise<void> {
+  await db.insertInto('groups').values(row).execute();
+}
+
+export async function findGroup(db: DbOrTrx, schoolId: string, id: string) {
+  return db.selectFrom('groups').selectAll().where('school_id', '=', schoolId).where('id', '=', id).executeTakeFirst();
+}
+
+export async function listGroupsWithCounts(db: DbOrTrx, schoolId: string) {
+  return db
+    .selectFrom('groups')
+    .leftJoin('group_members', (join) => join.onRef('group_members.school_id', '=', 'groups.school_id').onRef('group_members.group_id', '=', 'groups.id'))
+    .select(['groups.id', 'groups.kind', 'groups.code', 'groups.name', 'groups.year_group'])
+    .select((eb) => eb.fn.count<number>('group_members.person_id').as('members'))
+    .where('groups.school_id', '=', schoolId)
+    .groupBy(['groups.id', 'groups.kind', 'groups.code', 'groups.name', 'groups.year_group'])
+    .execute();
+}
+
+export async function replaceMemberships(db: DbOrTrx, schoolId: string, personId: string, groupIds: string[]): Promise<void> {
+  await db.deleteFrom('group_members').where('school_id', '=', schoolId).where('person_id', '=', personId).execute();
+  if (groupIds.length > 0) {
+    await db
+      .insertInto('group_members')
+      .values(groupIds.map((groupId) => ({ school_id: schoolId, group_id: groupId, person_id: personId })))
+      .execute();
+  }
+}
+
+export async function groupsOfPerson(db: DbOrTrx, schoolId: string, personId: string) {
+  return db
+    .selectFrom('group_members')
+    .innerJoin('groups', (join) => join.onRef('groups.school_id', '=', 'group_members.school_id').onRef('groups.id', '=', 'group_members.group_id'))
+    .select(['groups.id', 'groups.kind', 'groups.code', 'groups.name'])
+    .where('group_members.school_id', '=', schoolId)
+    .where('group_members.person_id', '=', personId)
+    .execute();
+}
+
+export async function upsertGuardianship(db: DbOrTrx, row: { school_id: string; parent_id: string; pupil_id: string; relationship: string; parental_responsibility: number; priority: number }) {
+  await db
+    .insertInto('guardianships')
+    .values(row)
+    .onConflict((oc) =>
+      oc.columns(['school_id', 'parent_id', 'pupil_id']).doUpdateSet({ relationship: row.relationship, parental_responsibility: row.parental_responsibility, priority: row.priority }),
+    )
+    .execute();
+}
+
+export async function guardiansOf(db: DbOrTrx, schoolId: string, pupilId: string) {
+  return db
+    .selectFrom('guardianships')
+    .innerJoin('people', (join) => join.onRef('people.school_id', '=', 'guardianships.school_id').onRef('people.id', '=', 'guardianships.parent_id'))
+    .selectAll('people')
+    .select(['guardianships.relationship', 'guardianships.parental_responsibility', 'guardianships.priority'])
+    .where('guardianships.school_id', '=', schoolId)
+    .where('guardianships.pupil_id', '=', pupilId)
+    .orderBy('guardianships.priority')
+    .execute();
+}
+
+export async function childrenOf(db: DbOrTrx, schoolId: string, parentId: string) {
+  return db
+    .selectFrom('guardianships')
+    .innerJoin('people', (join) => join.onRef('people.school_id', '=', 'guardianships.school_id').onRef('people.id', '=', 'guardianships.pupil_id'))
+    .selectAll('people')
+    .select(['guardianships.relationship', 'guardianships.parental_responsibility', 'guardianships.priority'])
+    .where('guardianships.school_id', '=', schoolId)
+    .where('guardianships.parent_id', '=', parentId)
+    .execute();
+}
+
+export async function insertRoleHolder(db: DbOrTrx, row: Insertable<RoleHolderTable>): Promise<void> {
+  await db.insertInto('role_holders').values(row).execute();
+}
+
+export async function listRoleHolders(db: DbOrTrx, schoolId: string) {
+  return db.selectFrom('role_holders').selectAll().where('school_id', '=', schoolId).orderBy('created_at').execute();
+}
+
+export async function deleteRoleHolder(db: DbOrTrx, schoolId: string, id: string): Promise<number> {
+  const result = await db.deleteFrom('role_holders').where('school_id', '=', schoolId).where('id', '=', id).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+export async function insertImport(db: DbOrTrx, row: { school_id: string; id: string; kind: string; file_name: string; csv: string; mapping: string; status: string; summary: string | null; created_by: string; created_at: string }) {
+  await db.insertInto('people_imports').values(row).execute();
+}
+
+export async function findImport(db: DbOrTrx, schoolId: string, id: string) {
+  return db.selectFrom('people_imports').selectAll().where('school_id', '=', schoolId).where('id', '=', id).executeTakeFirst();
+}
+
+export async function updateImport(db: DbOrTrx, schoolId: string, id: string, changes: { mapping?: string; status?: string; summary?: string; csv?: string }) {
+  await db.updateTable('people_imports').set(changes).where('school_id', '=', schoolId).where('id', '=', id).execute();
+}

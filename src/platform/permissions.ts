@@ -1,0 +1,53 @@
+import type { Role } from './roles.js';
+
+/**
+ * The one permission module. Every route declares one of these (or 'public' / 'signed-in'),
+ * and the request hook in app.ts checks it through can(); services call can() again for
+ * record-level rules.
+ */
+const matrix = {
+  'dashboard.read': ['staff', 'technician', 'esafety_lead', 'dsl', 'deputy_dsl', 'headteacher', 'governor', 'trust_admin'],
+  'people.read': ['staff', 'esafety_lead', 'dsl', 'deputy_dsl', 'headteacher'],
+  'people.manage': ['esafety_lead', 'dsl', 'deputy_dsl', 'headteacher'],
+  'people.import': ['esafety_lead', 'headteacher'],
+  'groups.read': ['staff', 'technician', 'esafety_lead', 'dsl', 'deputy_dsl', 'headteacher'],
+  'rolesRegister.read': ['pupil', 'parent', 'staff', 'technician', 'esafety_lead', 'dsl', 'deputy_dsl', 'headteacher', 'governor', 'visitor'],
+  'rolesRegister.manage': ['esafety_lead', 'headteacher'],
+  'users.read': ['esafety_lead', 'headteacher'],
+  'users.manage': ['headteacher'],
+  'audit.read': ['headteacher'],
+  'apiTokens.manage': ['headteacher', 'technician'],
+  'school.manage': ['headteacher'],
+  'outbox.read': ['headteacher', 'technician'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof matrix;
+export const permissions = Object.keys(matrix) as Permission[];
+
+/**
+ * What a route declares: a permission; 'signed-in' (any fully signed-in user); 'signing-in'
+ * (a session part-way through sign-in, for the second-factor pages); or 'public'.
+ */
+export type RouteAccess = Permission | 'public' | 'signed-in' | 'signing-in';
+
+export type Actor =
+  | { kind: 'user'; schoolId: string; userId: string; displayName: string; roles: readonly Role[] }
+  | { kind: 'token'; schoolId: string; tokenId: string; displayName: string; scopes: readonly Permission[] };
+
+export function isPermission(value: string): value is Permission {
+  return Object.hasOwn(matrix, value);
+}
+
+export function rolesWith(permission: Permission): readonly Role[] {
+  return matrix[permission];
+}
+
+export function can(actor: Actor | undefined, permission: Permission): boolean {
+  if (!actor) return false;
+  if (actor.kind === 'token') return actor.scopes.includes(permission);
+  const allowed: readonly Role[] = matrix[permission];
+  return actor.roles.some((role) => allowed.includes(role));
+}
+
+/** Permissions an API token may be given: read/integration scopes only, never account control. */
+export const tokenScopes: readonly Permission[] = ['people.read', 'groups.read'];

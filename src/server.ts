@@ -1,0 +1,37 @@
+import { createApp, type HavenApp } from './app.js';
+import type { Config } from './config.js';
+import { openDatabase, type DatabaseHandle } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { createServices, type Services } from './services.js';
+
+export interface RunningHaven {
+  app: HavenApp;
+  services: Services;
+  handle: DatabaseHandle;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Opens the database, migrates, builds the app and listens. Used by `haven serve` and `haven demo`. */
+export async function startServer(config: Config, options: { logger?: boolean; onReady?: (services: Services) => Promise<void> } = {}): Promise<RunningHaven> {
+  const handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  await migrateToLatest(handle.db);
+  const services = createServices({ config, handle });
+  if (options.onReady) await options.onReady(services);
+  const app = await createApp({ services, logger: options.logger === false ? false : { level: config.logLevel } });
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+  return {
+    app,
+    services,
+    handle,
+    url,
+    async close() {
+      await app.close();
+      services.mailer.close();
+      await handle.close();
+    },
+  };
+}
