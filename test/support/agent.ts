@@ -1,0 +1,81 @@
+import type { HavenApp } from '../../src/app.js';
+import { totpCode } from '../../src/platform/auth/totp.js';
+import type { TestClock } from './clock.js';
+
+type Form = Record<string, string | string[]>;
+
+export interface Response {
+  statusCode: number;
+  body: string;
+  headers: Record<string, string | string[] | number | undefined>;
+  location: string | undefined;
+}
+
+/**
+ * A tiny browser over app.inject(): keeps cookies, and sends the CSRF token that Haven's pages carry.
+ */
+export class TestAgent {
+  private cookies = new Map<string, string>();
+  private csrfToken: string | undefined;
+
+  constructor(private readonly app: HavenApp) {}
+
+  private cookieHeader(): string {
+    return [...this.cookies.entries()].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
+  private remember(headers: Record<string, unknown>): void {
+    const setCookie = headers['set-cookie'];
+    const list = Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : [];
+    for (const line of list as string[]) {
+      const [pair, ...attributes] = line.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq).trim();
+      const value = pair!.slice(eq + 1).trim();
+      const expired = attributes.some((attribute) => /expires=Thu, 01 Jan 1970/i.test(attribute) || /max-age=0/i.test(attribute));
+      if (expired || value === '') this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  cookie(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
+
+  async request(method: 'GET' | 'POST', url: string, options: { form?: Form; headers?: Record<string, string>; payload?: string | Buffer } = {}): Promise<Response> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (this.cookies.size > 0) headers.cookie = this.cookieHeader();
+    let payload = options.payload;
+    if (options.form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      const params = new URLSearchParams();
+      for (const [key, value] of Object.entries(options.form)) for (const item of Array.isArray(value) ? value : [value]) params.append(key, item);
+      payload = params.toString();
+    }
+    const response = await this.app.inject({ method, url, headers, ...(payload !== undefined ? { payload } : {}) });
+    this.remember(response.headers);
+    const match = /name="_csrf" value="([^"]+)"/.exec(response.body);
+    if (match) this.csrfToken = match[1];
+    return { statusCode: response.statusCode, body: response.body, headers: response.headers, location: response.headers.location as string | undefined };
+  }
+
+  get(url: string): Promise<Response> {
+    return this.request('GET', url);
+  }
+
+  /** Posts a form with the CSRF token (fetching one from a public page first if needed). */
+  async post(url: string, form: Form = {}, options: { csrf?: boolean } = {}): Promise<Response> {
+    if (options.csrf !== false && !this.csrfToken) await this.get('/sign-in');
+    return this.request('POST', url, { form: options.csrf === false ? form : { _csrf: this.csrfToken!, ...form } });
+  }
+
+  /** Signs in with a password, and a TOTP code computed from the secret when the account has one. */
+  async signIn(email: string, password: string, totpSecret?: string, clock?: TestClock): Promise<Response> {
+    const response = await this.post('/sign-in', { email, password });
+    if (response.location?.startsWith('/sign-in/two-factor')) {
+      if (!totpSecret || !clock) throw new Error('This account needs a TOTP secret and the test clock');
+      return this.post('/sign-in/two-factor', { code: totpCode(totpSecret, clock()), next: '/' });
+    }
+    return response;
+  }
+}

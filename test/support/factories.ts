@@ -1,0 +1,36 @@
+import { setUpSchool } from '../../src/features/setup/service.js';
+import type { Role } from '../../src/platform/roles.js';
+import { newTotpSecret } from '../../src/platform/auth/totp.js';
+import type { PersonInput } from '../../src/features/people/schema.js';
+import type { Services } from '../../src/services.js';
+
+export const testPassword = 'correct-horse-battery';
+let counter = 0;
+const unique = () => `${Date.now().toString(36)}${(counter += 1)}`;
+
+/** A school with its first headteacher (two-factor enrolled, so the secret is returned). */
+export async function buildSchool(services: Services, name = 'Fernbrook Primary School') {
+  const email = `head-${unique()}@fernbrook.test`;
+  const { school, userId } = await setUpSchool(services, { schoolName: name, urn: '', headName: 'Robin Ashdown', headEmail: email, password: testPassword }, { allowWhenSchoolsExist: true });
+  const totpSecret = newTotpSecret();
+  await services.auth.enrolSecret(services.handle.db, school.id, userId, totpSecret);
+  return { school, schoolId: school.id, head: { userId, email, password: testPassword, totpSecret } };
+}
+
+/** An active account with the given roles; two-factor enrolled when `twoFactor` is set. */
+export async function buildUser(services: Services, schoolId: string, roles: Role[], options: { twoFactor?: boolean; name?: string } = {}) {
+  const email = `${roles[0] ?? 'user'}-${unique()}@fernbrook.test`;
+  const userId = await services.handle.db.transaction().execute((trx) =>
+    services.users.createWithPassword(trx, schoolId, { displayName: options.name ?? `Test ${roles.join(' ')}`, email, roles, password: testPassword }, { schoolId }),
+  );
+  let totpSecret: string | undefined;
+  if (options.twoFactor) {
+    totpSecret = newTotpSecret();
+    await services.auth.enrolSecret(services.handle.db, schoolId, userId, totpSecret);
+  }
+  return { userId, email, password: testPassword, totpSecret };
+}
+
+export async function buildPupil(services: Services, schoolId: string, overrides: Partial<PersonInput> = {}) {
+  return services.people.create(schoolId, { kind: 'pupil', legalFirstName: 'Ada', legalLastName: `Pupil${unique()}`, yearGroup: 3, className: '3K', ...overrides }, { schoolId });
+}
