@@ -5,7 +5,7 @@ import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { join } from 'node:path';
 import { registerPeopleRoutes } from './features/people/routes.js';
@@ -40,6 +40,12 @@ export async function createApp(deps: AppDeps): Promise<HavenApp> {
     trustProxy: config.env === 'production',
     bodyLimit: 2 * 1024 * 1024,
   }).withTypeProvider<ZodTypeProvider>();
+  // Every route is recorded so tests (and `routesWithoutAccess`) can check each declares its access.
+  const registeredRoutes: RouteOptions[] = [];
+  app.addHook('onRoute', (route) => {
+    registeredRoutes.push(route as RouteOptions);
+  });
+  app.decorate('registeredRoutes', registeredRoutes);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -202,6 +208,13 @@ export async function createApp(deps: AppDeps): Promise<HavenApp> {
   registerPeopleRoutes(app, services);
   registerApiRoutes(app, services);
   return app;
+}
+
+/** Routes that declare no access: the request hook refuses them, and a test fails on any. */
+export function routesWithoutAccess(app: HavenApp): string[] {
+  return app.registeredRoutes
+    .filter((route) => route.config?.access === undefined)
+    .flatMap((route) => (Array.isArray(route.method) ? route.method : [route.method]).map((method) => `${method} ${route.url}`));
 }
 
 async function checkCsrf(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply): Promise<void> {

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { AuditContext } from './audit/service.js';
 import type { LoadedSession } from './auth/service.js';
 import { AppError, type FieldError } from './errors.js';
@@ -12,6 +12,9 @@ declare module 'fastify' {
   interface FastifyRequest {
     session: LoadedSession | null;
     actor: Actor | undefined;
+  }
+  interface FastifyInstance {
+    registeredRoutes: RouteOptions[];
   }
   interface FastifyReply {
     render(template: string, context?: Record<string, unknown>): FastifyReply;
