@@ -43,7 +43,7 @@ export async function createApp(deps: AppDeps): Promise<HavenApp> {
   // Every route is recorded so tests (and `routesWithoutAccess`) can check each declares its access.
   const registeredRoutes: RouteOptions[] = [];
   app.addHook('onRoute', (route) => {
-    registeredRoutes.push(route as RouteOptions);
+    registeredRoutes.push(route);
   });
   app.decorate('registeredRoutes', registeredRoutes);
   app.setValidatorCompiler(validatorCompiler);

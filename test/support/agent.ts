@@ -56,7 +56,7 @@ export class TestAgent {
     this.remember(response.headers);
     const match = /name="_csrf" value="([^"]+)"/.exec(response.body);
     if (match) this.csrfToken = match[1];
-    return { statusCode: response.statusCode, body: response.body, headers: response.headers, location: response.headers.location as string | undefined };
+    return { statusCode: response.statusCode, body: response.body, headers: response.headers, location: response.headers.location };
   }
 
   get(url: string): Promise<Response> {
