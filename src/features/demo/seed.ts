@@ -14,10 +14,9 @@ const firstNames = [
   'Muhammad', 'Aisha', 'Yusuf', 'Zara', 'Ibrahim', 'Maryam', 'Arjun', 'Priya', 'Kofi', 'Amara', 'Tomasz', 'Zofia', 'Mateo', 'Lucia', 'Ravi',
   'Nia', 'Dylan', 'Erin', 'Reuben', 'Sienna', 'Elijah', 'Hallie', 'Ezra', 'Maisie', 'Louis', 'Phoebe', 'Stanley', 'Harper', 'Bobby', 'Esme',
 ];
-const adultFirstNames = [
-  'Claire', 'David', 'Sarah', 'James', 'Rachel', 'Mark', 'Emma', 'Paul', 'Helen', 'Andrew', 'Laura', 'Richard', 'Nicola', 'Stephen', 'Joanne',
-  'Gareth', 'Fatima', 'Imran', 'Sunita', 'Deepak', 'Grace', 'Samuel', 'Agnieszka', 'Piotr', 'Chloe', 'Daniel', 'Hannah', 'Matthew', 'Kerry', 'Lee',
-];
+const womenFirstNames = ['Claire', 'Sarah', 'Rachel', 'Emma', 'Helen', 'Laura', 'Nicola', 'Joanne', 'Fatima', 'Sunita', 'Grace', 'Agnieszka', 'Chloe', 'Hannah', 'Kerry'];
+const menFirstNames = ['David', 'James', 'Mark', 'Paul', 'Andrew', 'Richard', 'Stephen', 'Gareth', 'Imran', 'Deepak', 'Samuel', 'Piotr', 'Daniel', 'Matthew', 'Lee'];
+const adultFirstNames = [...womenFirstNames, ...menFirstNames];
 const surnames = [
   'Ashworth', 'Bramley', 'Carrow', 'Dunmore', 'Ellery', 'Fenwick', 'Garside', 'Hollins', 'Ingham', 'Jessop', 'Kettering', 'Lambeth', 'Marsden',
   'Northam', 'Oakley', 'Pennick', 'Quarry', 'Rudd', 'Stanway', 'Thursby', 'Underhill', 'Varley', 'Whitcombe', 'Yardley', 'Ahmed', 'Begum',
@@ -175,7 +174,7 @@ export async function seedDemoSchool(services: Services, options: { seed?: numbe
           const parentCount = next() < 0.7 ? 2 : 1;
           parentIds = [];
           for (let p = 0; p < parentCount; p += 1) {
-            const first = pick(adultFirstNames);
+            const first = pick(p === 0 ? womenFirstNames : menFirstNames);
             const parent = await services.people.createPerson(
               trx,
               schoolId,
