@@ -16,7 +16,7 @@ import { createServices } from '../src/services.js';
 const runs = Number(process.env.RUNS ?? 7);
 const port = 3900 + Math.floor(Math.random() * 90);
 const dataDir = mkdtempSync(join(tmpdir(), 'haven-bench-'));
-const env = { ...process.env, HAVEN_DATA_DIR: dataDir, PORT: String(port), NODE_ENV: 'production', HAVEN_SECRET: 'bench-secret-bench-secret-bench-secret-000', PUBLIC_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: 'warn' };
+const env: NodeJS.ProcessEnv = { ...process.env, HAVEN_DATA_DIR: dataDir, PORT: String(port), NODE_ENV: 'production', HAVEN_SECRET: 'bench-secret-bench-secret-bench-secret-000', PUBLIC_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: 'warn' };
 delete env.DATABASE_URL;
 
 const config = loadConfig(env);

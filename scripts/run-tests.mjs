@@ -35,6 +35,9 @@ if (files.length === 0) {
   console.log(`No test files found for ${process.argv[2] ?? 'unit'}.`);
   process.exit(only.length > 0 ? 1 : 0);
 }
+if (!process.env.DATABASE_URL && suite !== suites.browser) {
+  console.log('# PostgreSQL tests skipped: DATABASE_URL is not set (CI sets it; see .ci/run)');
+}
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${suite.concurrency}`, '--test-reporter=spec', ...files.map((file) => relative(process.cwd(), file))],

@@ -6,14 +6,11 @@ import { openDatabase, openSqlite, type DatabaseHandle, type Dialect } from '../
 import { migrateToLatest } from '../../src/db/migrate.js';
 
 const adminUrl = process.env.DATABASE_URL;
-let announced = false;
-
-/** The dialects every repository and route test runs on: SQLite always, PostgreSQL when DATABASE_URL is set. */
+/**
+ * The dialects every repository and route test runs on: SQLite always, PostgreSQL when DATABASE_URL
+ * is set (scripts/run-tests.mjs prints one line when it is not).
+ */
 export function dialects(): Dialect[] {
-  if (!adminUrl && !announced) {
-    announced = true;
-    console.log('# PostgreSQL tests skipped: DATABASE_URL is not set (CI sets it; see .ci/run)');
-  }
   return adminUrl ? ['sqlite', 'postgres'] : ['sqlite'];
 }
 
