@@ -3,6 +3,7 @@ import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
@@ -13,7 +14,7 @@ import { registerSetupRoutes } from './features/setup/routes.js';
 import { registerApiRoutes } from './platform/api/routes.js';
 import { registerAuditRoutes } from './platform/audit/routes.js';
 import { registerAuthRoutes } from './platform/auth/routes.js';
-import { AppError, errorCodes } from './platform/errors.js';
+import { AppError, errorCodes, type ErrorCode } from './platform/errors.js';
 import { isApiRequest, redirect } from './platform/http.js';
 import { navigationFor } from './platform/navigation.js';
 import { can } from './platform/permissions.js';
@@ -69,6 +70,7 @@ export async function createApp(deps: AppDeps): Promise<HavenApp> {
     referrerPolicy: { policy: 'same-origin' },
     hsts: config.secureCookies,
   });
+  await app.register(rateLimit, { global: false });
   await app.register(cookie);
   await app.register(csrf, {
     sessionPlugin: '@fastify/cookie',
@@ -177,8 +179,8 @@ export async function createApp(deps: AppDeps): Promise<HavenApp> {
       message = error.message;
     } else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       status = error.statusCode;
-      code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 404 ? 'NOT_FOUND' : 'VALIDATION';
-      message = error.message;
+      code = (Object.entries(errorCodes).find(([, value]) => value === status)?.[0] as ErrorCode | undefined) ?? 'VALIDATION';
+      message = status === 429 ? 'Too many attempts from your network. Wait a minute and try again.' : error.message;
     }
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     reply.code(status);

@@ -98,11 +98,13 @@ export function buildCli(): Command {
     .option('--urn <urn>', 'the school’s 6-digit URN', '')
     .requiredOption('--head-name <name>', 'the headteacher’s full name')
     .requiredOption('--email <email>', 'the headteacher’s email address')
-    .action(async (options: { school: string; urn: string; headName: string; email: string }) => {
+    .option('--add', 'add another school to an instance that already has one (a trust or local authority)')
+    .action(async (options: { school: string; urn: string; headName: string; email: string; add?: boolean }) => {
       const config = loadConfig();
       const password = await readPassword('Password for the headteacher: ');
       await withServices(config, async (services) => {
-        const { school } = await setUpSchool(services, { schoolName: options.school, urn: options.urn, headName: options.headName, headEmail: options.email, password });
+        if (!options.add && (await services.schools.count()) > 0) throw new CliError('Haven already has a school. To add another school to this instance, run again with --add.');
+        const { school } = await setUpSchool(services, { schoolName: options.school, urn: options.urn, headName: options.headName, headEmail: options.email, password }, { allowWhenSchoolsExist: Boolean(options.add) });
         console.log(`Created ${school.name} (${school.id}). Sign in at ${config.publicUrl}/sign-in as ${options.email}: you will set up two-factor sign-in first.`);
       });
     });

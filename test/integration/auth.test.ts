@@ -101,6 +101,39 @@ for (const dialect of dialects()) {
       assert.equal((await agent.post('/sign-in', { email: teacher.email, password: teacher.password })).location, '/');
     });
 
+    it('locks the account after five wrong two-factor codes, ending the half-signed-in session', async () => {
+      const { schoolId } = await buildSchool(haven.services);
+      const dsl = await buildUser(haven.services, schoolId, ['dsl'], { twoFactor: true });
+      const agent = new TestAgent(haven.app);
+      await agent.post('/sign-in', { email: dsl.email, password: dsl.password });
+      for (let attempt = 1; attempt <= 4; attempt += 1) assert.equal((await agent.post('/sign-in/two-factor', { code: '000000' })).statusCode, 400);
+      const locked = await agent.post('/sign-in/two-factor', { code: '000000' });
+      assert.equal(locked.statusCode, 429);
+      assert.match(locked.body, /locked for 15 minutes/);
+      assert.match((await agent.get('/sign-in/two-factor')).location ?? '', /^\/sign-in/);
+      const again = await new TestAgent(haven.app).post('/sign-in', { email: dsl.email, password: dsl.password });
+      assert.equal(again.statusCode, 429, 'the password alone does not get past the lock');
+      const events = await haven.services.audit.list(schoolId, { action: 'auth.locked_out' }, 1);
+      assert.equal(events.length, 1);
+    });
+
+    it('limits sign-in and recovery attempts from one address', async () => {
+      // Its own app: the limit would otherwise spill into the other tests.
+      const fresh = await buildTestHaven(dialect);
+      try {
+        await buildSchool(fresh.services);
+        const agent = new TestAgent(fresh.app);
+        const statuses: number[] = [];
+        for (let attempt = 0; attempt < 121; attempt += 1) statuses.push((await agent.post('/password-reset', { email: `nobody-${attempt}@fernbrook.test` })).statusCode);
+        assert.deepEqual([...new Set(statuses.slice(0, 120))], [200]);
+        assert.equal(statuses[120], 429);
+        const limited = await agent.post('/sign-in', { email: 'x@fernbrook.test', password: 'y' });
+        assert.equal(limited.statusCode, 401, 'sign-in has its own allowance: a wrong password, not a limit');
+      } finally {
+        await fresh.close();
+      }
+    });
+
     it('ends a session after 15 idle minutes', async () => {
       const { schoolId } = await buildSchool(haven.services);
       const teacher = await buildUser(haven.services, schoolId, ['staff']);

@@ -50,7 +50,16 @@ for (const dialect of dialects()) {
       assert.equal(setup.status, 0, setup.stderr);
       assert.match(setup.stdout, /Created Moor Lane Primary/);
 
-      const invite = haven(database, ['user', 'create', '--email', 'kim@moorlane.test', '--name', 'Kim Ash', '--role', 'staff', 'esafety_lead']);
+      const second = haven(database, ['setup', '--school', 'Second School', '--head-name', 'Lee Second', '--email', 'lee@second.test'], 'heather-moor-lantern\n');
+      assert.equal(second.status, 1);
+      assert.match(second.stderr, /already has a school.*--add/);
+      const added = haven(database, ['setup', '--add', '--school', 'Second School', '--head-name', 'Lee Second', '--email', 'lee@second.test'], 'heather-moor-lantern\n');
+      assert.equal(added.status, 0, added.stderr);
+      const ambiguous = haven(database, ['user', 'create', '--email', 'kim@moorlane.test', '--name', 'Kim Ash', '--role', 'staff']);
+      assert.match(ambiguous.stderr, /This Haven has 2 schools: choose one with --school/);
+      const moorLane = /([0-9a-f-]{36}) Moor Lane Primary/.exec(ambiguous.stderr)![1]!;
+
+      const invite = haven(database, ['user', 'create', '--school', moorLane, '--email', 'kim@moorlane.test', '--name', 'Kim Ash', '--role', 'staff', 'esafety_lead']);
       assert.equal(invite.status, 0, invite.stderr);
       assert.match(invite.stdout, /http:\/\/haven\.test\/invitations\/\S+/);
       assert.match(haven(database, ['user', 'create', '--email', 'x@moorlane.test', '--name', 'X', '--role', 'wizard']).stderr, /Unknown role wizard/);
@@ -63,17 +72,17 @@ for (const dialect of dialects()) {
       bad[4]![7] = 'Year 20';
       writeFileSync(join(work, 'bad.csv'), toCsv(simsHeaders, bad));
       writeFileSync(join(work, 'good.csv'), toCsv(simsHeaders, pupils));
-      const refused = haven(database, ['import', 'people', join(work, 'bad.csv')]);
+      const refused = haven(database, ['import', 'people', join(work, 'bad.csv'), '--school', moorLane]);
       assert.equal(refused.status, 1);
       assert.match(refused.stdout, /row 6, column "Year": “Year 20” is not a year group/);
       assert.match(refused.stdout, /Nothing was written/);
-      const dry = haven(database, ['import', 'people', join(work, 'good.csv'), '--dry-run']);
+      const dry = haven(database, ['import', 'people', join(work, 'good.csv'), '--dry-run', '--school', moorLane]);
       assert.match(dry.stdout, /30 new/);
       assert.match(dry.stdout, /Dry run: nothing was written/);
-      const imported = haven(database, ['import', 'people', join(work, 'good.csv')]);
+      const imported = haven(database, ['import', 'people', join(work, 'good.csv'), '--school', moorLane]);
       assert.equal(imported.status, 0, imported.stderr);
       assert.match(imported.stdout, /Imported: 30 added, 0 changed, 0 unchanged, 0 marked as left/);
-      assert.match(haven(database, ['import', 'people', join(work, 'good.csv')]).stdout, /Imported: 0 added, 0 changed, 30 unchanged/);
+      assert.match(haven(database, ['import', 'people', join(work, 'good.csv'), '--school', moorLane]).stdout, /Imported: 0 added, 0 changed, 30 unchanged/);
 
       const verify = haven(database, ['audit', 'verify']);
       assert.equal(verify.status, 0, verify.stdout);

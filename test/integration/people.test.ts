@@ -63,6 +63,20 @@ for (const dialect of dialects()) {
       assert.match((await head.get(`/people/${person.id}`)).body, /Left the school/);
     });
 
+    it('invites a member of staff from their record, so marking them as left disables the account', async () => {
+      const person = await haven.services.people.create(schoolId, { kind: 'staff', legalFirstName: 'Nia', legalLastName: 'Brook', jobTitle: 'Teaching assistant', email: 'nia.brook@fernbrook.test' }, { schoolId });
+      assert.match((await head.get(`/people/${person.id}`)).body, /data-qa="invite-person"/);
+      const form = await head.get(`/admin/users/new?person=${person.id}`);
+      assert.match(form.body, /value="nia.brook@fernbrook.test"/);
+      assert.match(form.body, new RegExp(`name="personId" value="${person.id}"`));
+      const invited = await head.post('/admin/users', { displayName: 'Nia Brook', email: 'nia.brook@fernbrook.test', personId: person.id, roles: ['staff'] });
+      assert.equal(invited.statusCode, 200);
+      const account = await haven.services.users.findByPerson(schoolId, person.id);
+      assert.equal(account?.email, 'nia.brook@fernbrook.test');
+      await head.post(`/people/${person.id}/leave`);
+      assert.equal((await haven.services.users.findByPerson(schoolId, person.id))?.status, 'disabled');
+    });
+
     it('links parents with parental responsibility to a pupil', async () => {
       const pupil = await haven.services.people.create(schoolId, { kind: 'pupil', legalFirstName: 'Kit', legalLastName: 'Rowe', yearGroup: 4 }, { schoolId });
       const parent = await haven.services.people.create(schoolId, { kind: 'parent', legalFirstName: 'Jan', legalLastName: 'Rowe', phone: '07700 900123' }, { schoolId });

@@ -132,7 +132,7 @@ export function registerPeopleRoutes(app: HavenApp, services: Services): void {
       allowed(request, 'users.read') ? users.findByPerson(schoolId, personId) : Promise.resolve(undefined),
     ]);
     const parents = person.kind === 'pupil' && allowed(request, 'people.manage') ? (await people.list(schoolId, { kind: 'parent', status: 'current' }, 1, 500)).people : [];
-    return reply.render('features/people/views/show.njk', { title: person.displayName, person, groups, guardians, children, account, parents, canManage: allowed(request, 'people.manage'), backLink: '/people' });
+    return reply.render('features/people/views/show.njk', { title: person.displayName, person, groups, guardians, children, account, parents, canManage: allowed(request, 'people.manage'), canInvite: allowed(request, 'users.manage'), backLink: '/people' });
   });
 
   app.get('/people/:personId/edit', { config: { access: 'people.manage' } }, async (request, reply) => {

@@ -1,5 +1,5 @@
 import type { HavenApp } from '../../app.js';
-import { setSessionCookie } from '../../platform/auth/routes.js';
+import { authRateLimit, setSessionCookie } from '../../platform/auth/routes.js';
 import { field, formBody, handleForm, redirect } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 import { setUpSchool } from './service.js';
@@ -10,7 +10,7 @@ export function registerSetupRoutes(app: HavenApp, services: Services): void {
     return reply.render('features/setup/views/setup.njk', { title: 'Set up Haven', values: {} });
   });
 
-  app.post('/setup', { config: { access: 'public' } }, async (request, reply) => {
+  app.post('/setup', { config: { access: 'public', rateLimit: authRateLimit } }, async (request, reply) => {
     if ((await services.schools.count()) > 0) return redirect(reply, '/sign-in');
     const body = formBody(request);
     const values = { schoolName: field(body, 'schoolName'), urn: field(body, 'urn'), headName: field(body, 'headName'), headEmail: field(body, 'headEmail') };

@@ -5,6 +5,13 @@ import { AppError } from '../errors.js';
 import { actorOf, auditContext, field, formBody, handleForm, redirect, safeNext } from '../http.js';
 import type { SessionStage } from './service.js';
 
+/**
+ * Per-address limit on the sign-in and account-recovery forms, against guessing across many
+ * accounts. Generous, because a whole school signs in from one NAT address; per-account
+ * lock-out (auth service) is the main defence.
+ */
+export const authRateLimit = { max: 120, timeWindow: '1 minute' };
+
 export function setSessionCookie(reply: FastifyReply, services: Services, token: string): void {
   reply.setCookie(sessionCookie, token, { httpOnly: true, secure: services.config.secureCookies, sameSite: 'lax', path: '/' });
 }
@@ -31,12 +38,12 @@ export function registerAuthRoutes(app: HavenApp, services: Services): void {
     return reply.render('platform/auth/views/sign-in.njk', { title: 'Sign in', next: safeNext(query.next), values: {} });
   });
 
-  app.post('/sign-in', { config: { access: 'public' } }, async (request, reply) => {
+  app.post('/sign-in', { config: { access: 'public' , rateLimit: authRateLimit } }, async (request, reply) => {
     const body = formBody(request);
     const next = safeNext(field(body, 'next'));
     const values = { email: field(body, 'email') };
     try {
-      const { token, stage } = await auth.signIn(values.email, field(body, 'password'), { ip: request.ip, userAgent: request.headers['user-agent'] });
+      const { token, stage } = await auth.signIn(values.email, field(body, 'password'), { ip: request.ip, userAgent: request.headers['user-agent'], previous: request.session });
       setSessionCookie(reply, services, token);
       return redirect(reply, nextStep(stage, next));
     } catch (error) {
@@ -56,12 +63,21 @@ export function registerAuthRoutes(app: HavenApp, services: Services): void {
     return reply.render('platform/auth/views/two-factor.njk', { title: 'Enter your code', next: safeNext(query.next), demoCode });
   });
 
-  app.post('/sign-in/two-factor', { config: { access: 'signing-in' } }, async (request, reply) => {
+  app.post('/sign-in/two-factor', { config: { access: 'signing-in' , rateLimit: authRateLimit } }, async (request, reply) => {
     const { session, context } = partialContext(request);
     const body = formBody(request);
     const next = safeNext(field(body, 'next'));
     return handleForm(reply, 'platform/auth/views/two-factor.njk', { title: 'Enter your code', next }, async () => {
-      await auth.completeSecondFactor(session, field(body, 'code'), context);
+      try {
+        await auth.completeSecondFactor(session, field(body, 'code'), context);
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'RATE_LIMITED') {
+          reply.clearCookie(sessionCookie, { path: '/' });
+          reply.code(error.statusCode);
+          return reply.render('platform/auth/views/sign-in.njk', { title: 'Sign in', next: '/', values: {}, session: null, user: null, errors: [{ text: error.message, href: '#email' }], errorFor: { email: { text: error.message } } });
+        }
+        throw error;
+      }
       return redirect(reply, next);
     });
   });
@@ -135,7 +151,7 @@ export function registerAuthRoutes(app: HavenApp, services: Services): void {
     return reply.render('platform/auth/views/accept-invitation.njk', { title: 'Set your password', token, invitee: { displayName: user.display_name, email: user.email } });
   });
 
-  app.post('/invitations/:token', { config: { access: 'public' } }, async (request, reply) => {
+  app.post('/invitations/:token', { config: { access: 'public' , rateLimit: authRateLimit } }, async (request, reply) => {
     const { token } = request.params as { token: string };
     const { user } = await auth.checkOneTimeToken(token, 'invitation');
     const body = formBody(request);
@@ -152,7 +168,7 @@ export function registerAuthRoutes(app: HavenApp, services: Services): void {
 
   app.get('/password-reset', { config: { access: 'public' } }, async (_request, reply) => reply.render('platform/auth/views/request-reset.njk', { title: 'Reset your password' }));
 
-  app.post('/password-reset', { config: { access: 'public' } }, async (request, reply) => {
+  app.post('/password-reset', { config: { access: 'public' , rateLimit: authRateLimit } }, async (request, reply) => {
     const body = formBody(request);
     await users.requestPasswordReset(field(body, 'email'), request.ip);
     return reply.render('platform/auth/views/request-reset.njk', { title: 'Reset your password', sent: true });
@@ -164,7 +180,7 @@ export function registerAuthRoutes(app: HavenApp, services: Services): void {
     return reply.render('platform/auth/views/reset-password.njk', { title: 'Choose a new password', token });
   });
 
-  app.post('/password-reset/:token', { config: { access: 'public' } }, async (request, reply) => {
+  app.post('/password-reset/:token', { config: { access: 'public' , rateLimit: authRateLimit } }, async (request, reply) => {
     const { token } = request.params as { token: string };
     const body = formBody(request);
     return handleForm(reply, 'platform/auth/views/reset-password.njk', { title: 'Choose a new password', token }, async () => {

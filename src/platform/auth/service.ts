@@ -58,6 +58,7 @@ export function createAuthService(deps: {
   const { db } = handle;
   const fieldKey = deriveKey(deps.secret, 'field-encryption');
 
+  let dummyHash: Promise<string> | undefined;
   const minutesFrom = (iso: string, minutes: number) => new Date(Date.parse(iso) + minutes * 60_000).toISOString();
 
   async function passwordProblems(school: School, schoolId: string, userId: string | null, email: string, password: string): Promise<string[]> {
@@ -102,12 +103,13 @@ export function createAuthService(deps: {
     hashPassword: (password: string) => passwords.hash(password),
 
     /** Checks email and password; locks the account for a while after repeated failures (audited). */
-    async signIn(email: string, password: string, meta: { ip?: string | undefined; userAgent?: string | undefined }) {
+    async signIn(email: string, password: string, meta: { ip?: string | undefined; userAgent?: string | undefined; previous?: LoadedSession | null }) {
       const failure = new AppError('UNAUTHENTICATED', 'Enter a correct email address and password');
       const user = await users.findUserByEmail(db, email);
       if (!user?.password_hash) {
         // Spend the same time as a real check so response time does not reveal which emails exist.
-        await passwords.verify(password, 'scrypt$14$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');
+        dummyHash ??= passwords.hash('not-a-real-password');
+        await passwords.verify(password, await dummyHash);
         throw failure;
       }
       const context: AuditContext = { schoolId: user.school_id, ip: meta.ip, actor: { kind: 'user', schoolId: user.school_id, userId: user.id, displayName: user.display_name, roles: [] } };
@@ -132,6 +134,8 @@ export function createAuthService(deps: {
       const roles = (await users.rolesOf(db, user.school_id, user.id)).filter(isRole);
       const stage: SessionStage = user.totp_enabled_at ? 'second-factor' : requiresTwoFactor(roles) ? 'enrol' : 'full';
       await users.updateUser(db, user.school_id, user.id, { failed_sign_ins: 0, locked_until: null, ...(stage === 'full' ? { last_sign_in_at: now } : {}) });
+      // A new session id at every sign-in (no fixation); any session this browser had ends.
+      if (meta.previous) await users.deleteSession(db, meta.previous.schoolId, meta.previous.sessionId);
       const token = await createSession(user.school_id, user.id, stage, meta);
       await audit.record(context, stage === 'full' ? 'auth.signed_in' : 'auth.password_accepted', { type: 'user', id: user.id });
       return { token, stage };
@@ -218,11 +222,19 @@ export function createAuthService(deps: {
         }
       }
       if (!accepted) {
-        await audit.record(context, 'auth.second_factor_failed', { type: 'user', id: user.id }, { method });
+        // Wrong codes count towards the same lock-out as wrong passwords, so codes cannot be guessed.
+        const failed = user.failed_sign_ins + 1;
+        const lock = failed >= maxFailedSignIns;
+        await db.transaction().execute(async (trx) => {
+          await users.updateUser(trx, session.schoolId, user.id, { failed_sign_ins: lock ? 0 : failed, ...(lock ? { locked_until: minutesFrom(now.toISOString(), lockoutMinutes) } : {}) });
+          if (lock) await users.deleteSessionsOfUser(trx, session.schoolId, user.id);
+          await audit.record(context, lock ? 'auth.locked_out' : 'auth.second_factor_failed', { type: 'user', id: user.id }, { method, failedAttempts: failed }, trx);
+        });
+        if (lock) throw new AppError('RATE_LIMITED', 'Too many wrong codes: this account is locked for 15 minutes. Sign in again after that.');
         throw invalid('The code is wrong or has already been used', [{ field: 'code', message: 'Enter the 6-digit code from your authenticator app, or a recovery code' }]);
       }
       await users.updateSession(db, session.schoolId, session.sessionId, { stage: 'full' });
-      await users.updateUser(db, session.schoolId, user.id, { last_sign_in_at: now.toISOString() });
+      await users.updateUser(db, session.schoolId, user.id, { last_sign_in_at: now.toISOString(), failed_sign_ins: 0 });
       await audit.record(context, 'auth.signed_in', { type: 'user', id: user.id }, { method });
     },
 

@@ -17,16 +17,22 @@ export function registerUserRoutes(app: HavenApp, services: Services): void {
     return reply.render('platform/users/views/list.njk', { title: 'Accounts', accounts: list });
   });
 
-  app.get('/admin/users/new', { config: { access: 'users.manage' } }, async (_request, reply) =>
-    reply.render('platform/users/views/new.njk', { title: 'Invite someone', values: {}, roleItems: roleItems(['staff']) }),
-  );
+  // Inviting from a person's record links the account to them, so marking them as left disables it.
+  app.get('/admin/users/new', { config: { access: 'users.manage' } }, async (request, reply) => {
+    const query = request.query as Record<string, string | undefined>;
+    if (!query.person) return reply.render('platform/users/views/new.njk', { title: 'Invite someone', values: {}, roleItems: roleItems(['staff']) });
+    const person = await services.people.get(schoolIdOf(request), query.person);
+    const defaultRole = person.kind === 'governor' ? 'governor' : person.kind === 'visitor' ? 'visitor' : 'staff';
+    return reply.render('platform/users/views/new.njk', { title: 'Invite someone', values: { displayName: person.displayName, email: person.email ?? '', personId: person.id }, roleItems: roleItems([defaultRole]) });
+  });
 
   app.post('/admin/users', { config: { access: 'users.manage' } }, async (request, reply) => {
     const body = formBody(request);
     const chosen = fieldList(body, 'roles');
-    const values = { displayName: field(body, 'displayName'), email: field(body, 'email') };
+    const values = { displayName: field(body, 'displayName'), email: field(body, 'email'), personId: field(body, 'personId') };
     return handleForm(reply, 'platform/users/views/new.njk', { title: 'Invite someone', values, roleItems: roleItems(chosen) }, async () => {
-      const { userId, link } = await users.invite(schoolIdOf(request), { ...values, roles: chosen.filter(isRole) }, auditContext(request));
+      const personId = values.personId ? (await services.people.get(schoolIdOf(request), values.personId)).id : null;
+      const { userId, link } = await users.invite(schoolIdOf(request), { displayName: values.displayName, email: values.email, personId, roles: chosen.filter(isRole) }, auditContext(request));
       const account = await users.get(schoolIdOf(request), userId);
       return reply.render('platform/users/views/invited.njk', { title: 'Invitation sent', account, link: mailer.configured ? null : link });
     });
