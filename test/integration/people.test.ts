@@ -36,6 +36,8 @@ for (const dialect of dialects()) {
       assert.match(response.body, /govuk-error-summary/);
       assert.match(response.body, /href="#dateOfBirth"/);
       assert.match(response.body, /Date of birth must be a real date/);
+      const missingName = await head.post('/people', { kind: 'pupil', legalFirstName: '', legalLastName: 'Oakes', yearGroup: '2' });
+      assert.match(missingName.body, /<a href="#legalFirstName">Enter the legal first name<\/a>/);
     });
 
     it('escapes what people type when it is shown back', async () => {

@@ -86,28 +86,40 @@ export function parseSendStatus(value: string): boolean | 'invalid' {
   return 'invalid';
 }
 
-const name = z.string().trim().min(1).max(100).refine((value) => !/[\p{Cc}<>]/u.test(value), 'must not contain < > or control characters');
-const optionalText = (max: number) => z.string().trim().max(max).optional().transform((value) => (value ? value : null));
+const name = (label: string) =>
+  z
+    .string()
+    .trim()
+    .min(1, `Enter the ${label}`)
+    .max(100, `The ${label} must be 100 characters or fewer`)
+    .refine((value) => !/[\p{Cc}<>]/u.test(value), `The ${label} must not contain < or > or control characters`);
+const optionalText = (max: number, label: string) =>
+  z
+    .string()
+    .trim()
+    .max(max, `The ${label} must be ${max} characters or fewer`)
+    .optional()
+    .transform((value) => (value ? value : null));
 
 /** A person as the form and the API submit it (dates ISO, year as a number). */
 export const personInputSchema = z.object({
-  kind: z.enum(personKinds),
-  legalFirstName: name,
-  legalLastName: name,
-  preferredFirstName: optionalText(100),
-  preferredLastName: optionalText(100),
+  kind: z.enum(personKinds, 'Choose who this is: pupil, staff, parent or carer, governor, or visitor'),
+  legalFirstName: name('legal first name'),
+  legalLastName: name('legal last name'),
+  preferredFirstName: optionalText(100, 'preferred first name'),
+  preferredLastName: optionalText(100, 'preferred last name'),
   dateOfBirth: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).nullish(),
   gender: z.enum(['M', 'F', 'X', 'U']).nullish(),
   yearGroup: z.number().int().min(-1).max(13).nullish(),
-  className: optionalText(40),
+  className: optionalText(40, 'class'),
   send: z.boolean().default(false),
   eal: z.boolean().default(false),
   lookedAfter: z.boolean().default(false),
-  misId: optionalText(40),
-  jobTitle: optionalText(100),
-  email: z.string().trim().email().max(200).nullish().or(z.literal('').transform(() => null)),
-  phone: optionalText(40),
-  organisation: optionalText(100),
+  misId: optionalText(40, 'MIS id'),
+  jobTitle: optionalText(100, 'job title'),
+  email: z.string().trim().email('Enter an email address in the correct format, like name@example.sch.uk').max(200).nullish().or(z.literal('').transform(() => null)),
+  phone: optionalText(40, 'phone number'),
+  organisation: optionalText(100, 'organisation'),
   startDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).nullish(),
   leaveDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).nullish(),
 });

@@ -167,7 +167,7 @@ export function createPeopleService(deps: { handle: DatabaseHandle; clock: () =>
     if (!parsed.success) {
       throw invalid(
         'There is a problem with the details',
-        parsed.error.issues.map((issue) => ({ field: String(issue.path[0] ?? 'form'), message: `${String(issue.path[0] ?? 'Value')}: ${issue.message}` })),
+        parsed.error.issues.map((issue) => ({ field: String(issue.path[0] ?? 'form'), message: issue.message })),
       );
     }
     const value = parsed.data;

@@ -1,6 +1,6 @@
 import type { HavenApp } from '../../app.js';
 import type { Services } from '../../services.js';
-import { auditContext, field, fieldList, formBody, handleForm, redirect, schoolIdOf } from '../http.js';
+import { allowed, auditContext, field, fieldList, formBody, handleForm, redirect, schoolIdOf } from '../http.js';
 import { tokenScopes } from '../permissions.js';
 import { isRole, roleLabels, roles } from '../roles.js';
 import { schoolSettingsSchema } from '../schools/service.js';
@@ -14,7 +14,7 @@ export function registerUserRoutes(app: HavenApp, services: Services): void {
 
   app.get('/admin/users', { config: { access: 'users.read' } }, async (request, reply) => {
     const list = await users.list(schoolIdOf(request));
-    return reply.render('platform/users/views/list.njk', { title: 'Accounts', accounts: list });
+    return reply.render('platform/users/views/list.njk', { title: 'Accounts', accounts: list, canManage: allowed(request, 'users.manage') });
   });
 
   // Inviting from a person's record links the account to them, so marking them as left disables it.
