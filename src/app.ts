@@ -37,7 +37,13 @@ export async function createApp(deps: AppDeps): Promise<HavenApp> {
   const { services } = deps;
   const { config } = services;
   const app = Fastify({
-    logger: deps.logger ?? false,
+    logger: deps.logger
+      ? {
+          ...(typeof deps.logger === 'object' ? deps.logger : {}),
+          // No secrets or safeguarding detail in logs: link tokens and query strings are dropped.
+          serializers: { req: (request: FastifyRequest) => ({ method: request.method, url: redactPath(request.url), remoteAddress: request.ip }) },
+        }
+      : false,
     trustProxy: config.env === 'production',
     bodyLimit: 2 * 1024 * 1024,
   }).withTypeProvider<ZodTypeProvider>();
@@ -120,45 +126,28 @@ export async function createApp(deps: AppDeps): Promise<HavenApp> {
     return this.type('text/html; charset=utf-8').send(html);
   });
 
-  // Who is asking: a session cookie, or a bearer token for the API.
-  app.addHook('onRequest', async (request) => {
+  // Who is asking (a session cookie, or a bearer token for the API), and may they use this route?
+  // Checked before the body is read, so nobody without access can make Haven parse an upload.
+  app.addHook('onRequest', async (request, reply) => {
     if (request.url.startsWith('/assets/')) return;
     const authorization = request.headers.authorization;
     if (isApiRequest(request) && authorization?.startsWith('Bearer ')) {
       request.actor = await services.apiTokens.authenticate(authorization.slice(7).trim());
       if (!request.actor) throw new AppError('UNAUTHENTICATED', 'The API token is not valid or has been revoked');
-      return;
+    } else {
+      const session = await services.auth.loadSession(request.cookies[sessionCookie]);
+      request.session = session;
+      if (session?.stage === 'full') request.actor = session.actor;
     }
-    const session = await services.auth.loadSession(request.cookies[sessionCookie]);
-    request.session = session;
-    if (session?.stage === 'full') request.actor = session.actor;
+    return enforceAccess(request, reply);
   });
 
-  // Every route's declared access is enforced here, before CSRF and before the handler.
+  // CSRF needs the parsed form, so it is checked once the body is read (bearer-token API calls carry no cookies).
   app.addHook('preValidation', async (request, reply) => {
     const access = request.routeOptions.config.access;
-    if (!request.routeOptions.url) return; // the 404 handler
-    if (access === undefined) throw new AppError('INTERNAL', `Route ${request.method} ${request.routeOptions.url} declares no access`);
-    if (access === 'public') return checkCsrf(app, request, reply);
-    const session = request.session;
-    if (access === 'signing-in') {
-      if (!session) return redirect(reply, '/sign-in');
-      return checkCsrf(app, request, reply);
-    }
-    if (!request.actor) {
-      if (isApiRequest(request)) throw new AppError('UNAUTHENTICATED', 'Sign in or send an API token');
-      if (session?.stage === 'second-factor') return redirect(reply, '/sign-in/two-factor');
-      if (session?.stage === 'enrol') return redirect(reply, '/account/two-factor/setup');
-      return redirect(reply, request.method === 'GET' ? `/sign-in?next=${encodeURIComponent(request.url)}` : '/sign-in');
-    }
-    if (session?.user.passwordExpired && !request.url.startsWith('/account/password')) {
-      return redirect(reply, '/account/password?expired=1');
-    }
-    if (access !== 'signed-in' && !can(request.actor, access)) {
-      request.log.info({ route: request.routeOptions.url }, 'permission refused');
-      throw new AppError('FORBIDDEN', 'You do not have permission to see this page');
-    }
-    if (request.actor.kind === 'user') return checkCsrf(app, request, reply);
+    if (!request.routeOptions.url || access === undefined) return;
+    if (request.actor?.kind === 'token') return;
+    return checkCsrf(app, request, reply);
   });
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
@@ -210,6 +199,35 @@ export async function createApp(deps: AppDeps): Promise<HavenApp> {
   registerPeopleRoutes(app, services);
   registerApiRoutes(app, services);
   return app;
+}
+
+/** Every route's declared access, enforced for every request through the one permission module. */
+async function enforceAccess(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  if (!request.routeOptions.url) return undefined; // the 404 handler
+  const access = request.routeOptions.config.access;
+  if (access === undefined) throw new AppError('INTERNAL', `Route ${request.method} ${request.routeOptions.url} declares no access`);
+  if (access === 'public') return undefined;
+  const session = request.session;
+  if (access === 'signing-in') return session ? undefined : redirect(reply, '/sign-in');
+  if (!request.actor) {
+    if (isApiRequest(request)) throw new AppError('UNAUTHENTICATED', 'Sign in or send an API token');
+    if (session?.stage === 'second-factor') return redirect(reply, '/sign-in/two-factor');
+    if (session?.stage === 'enrol') return redirect(reply, '/account/two-factor/setup');
+    return redirect(reply, request.method === 'GET' ? `/sign-in?next=${encodeURIComponent(request.url)}` : '/sign-in');
+  }
+  if (session?.user.passwordExpired && !request.url.startsWith('/account/password') && request.url !== '/sign-out') {
+    return redirect(reply, '/account/password?expired=1');
+  }
+  if (access !== 'signed-in' && !can(request.actor, access)) {
+    request.log.info({ route: request.routeOptions.url }, 'permission refused');
+    throw new AppError('FORBIDDEN', 'You do not have permission to see this page');
+  }
+  return undefined;
+}
+
+/** Paths that carry a secret (single-use links) are logged without it. */
+export function redactPath(url: string): string {
+  return url.replace(/^\/(invitations|password-reset)\/[^/?#]+/, '/$1/[redacted]').replace(/\?.*$/, (query) => (query.length > 1 ? '?[query]' : ''));
 }
 
 /** Routes that declare no access: the request hook refuses them, and a test fails on any. */

@@ -21,9 +21,14 @@ export interface DatabaseHandle {
 // COUNT(*) and BIGINT come back from pg as strings; Haven's counts fit easily in a double.
 pg.types.setTypeParser(20, (value: string) => Number(value));
 
-export function openDatabase(options: { databaseUrl?: string | undefined; dataDir: string }): DatabaseHandle {
+export function openDatabase(options: { databaseUrl?: string | undefined; dataDir: string; onIdleError?: (error: Error) => void }): DatabaseHandle {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    // An idle connection that the server drops (a restart, a failover) must not crash Haven:
+    // the pool discards it and connects afresh on the next query.
+    pool.on('error', (error) => {
+      options.onIdleError?.(error);
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', sqliteFile: undefined, close: () => db.destroy() };
   }

@@ -96,5 +96,6 @@ export function redirect(reply: FastifyReply, location: string): FastifyReply {
 
 /** Only same-site relative paths may be used as a post-sign-in destination. */
 export function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/';
+  // A single leading slash, then no backslash or control character (browsers drop tabs and newlines, so "/\t/x" becomes "//x").
+  return typeof next === 'string' && /^\/(?![/\\])[^\\\p{Cc}]*$/u.test(next) ? next : '/';
 }

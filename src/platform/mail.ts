@@ -8,7 +8,14 @@ export interface OutgoingMail {
   subject: string;
   /** Plain text. Never put safeguarding detail in mail: a reference number and a link only. */
   text: string;
+  /**
+   * A single-use link in the text. The outbox copy never keeps it once the message is sent, and
+   * keeps it while unsent only when `keepUntilSent` (for the headteacher to pass on by hand).
+   */
+  secret?: { value: string; keepUntilSent: boolean };
 }
+
+const withheld = '[link withheld from the outbox]';
 
 /**
  * Every message is kept in the outbox table. With SMTP_URL set it is also sent through
@@ -21,14 +28,16 @@ export function createMailer(handle: DatabaseHandle, options: { smtpUrl: string 
     configured: transport !== undefined,
     async send(mail: OutgoingMail): Promise<void> {
       const id = newId();
+      const redacted = mail.secret ? mail.text.split(mail.secret.value).join(withheld) : mail.text;
+      const stored = mail.secret?.keepUntilSent && !transport ? mail.text : redacted;
       await db
         .insertInto('outbox')
-        .values({ school_id: mail.schoolId, id, to_address: mail.to, subject: mail.subject, body_text: mail.text, created_at: isoNow(clock), sent_at: null, error: null })
+        .values({ school_id: mail.schoolId, id, to_address: mail.to, subject: mail.subject, body_text: stored, created_at: isoNow(clock), sent_at: null, error: null })
         .execute();
       if (!transport) return;
       try {
         await transport.sendMail({ from: options.from, to: mail.to, subject: mail.subject, text: mail.text });
-        await db.updateTable('outbox').set({ sent_at: isoNow(clock) }).where('school_id', '=', mail.schoolId).where('id', '=', id).execute();
+        await db.updateTable('outbox').set({ sent_at: isoNow(clock), body_text: redacted }).where('school_id', '=', mail.schoolId).where('id', '=', id).execute();
       } catch (error) {
         await db.updateTable('outbox').set({ error: String(error) }).where('school_id', '=', mail.schoolId).where('id', '=', id).execute();
       }

@@ -18,7 +18,8 @@ const matrix = {
   'audit.read': ['headteacher'],
   'apiTokens.manage': ['headteacher', 'technician'],
   'school.manage': ['headteacher'],
-  'outbox.read': ['headteacher', 'technician'],
+  // Only the head: unsent invitations in the outbox carry their links.
+  'outbox.read': ['headteacher'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof matrix;

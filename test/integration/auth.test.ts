@@ -4,6 +4,7 @@ import { totpCode } from '../../src/platform/auth/totp.js';
 import { TestAgent } from '../support/agent.js';
 import { buildTestHaven, type TestHaven } from '../support/app.js';
 import { dialects } from '../support/database.js';
+import { startSmtpServer } from '../support/smtp.js';
 import { buildSchool, buildUser, testPassword } from '../support/factories.js';
 
 for (const dialect of dialects()) {
@@ -219,23 +220,37 @@ for (const dialect of dialects()) {
       assert.match(page.body, /expired/);
     });
 
-    it('resets a forgotten password by email link and ends old sessions', async () => {
-      const { schoolId } = await buildSchool(haven.services);
-      const teacher = await buildUser(haven.services, schoolId, ['staff']);
-      const old = new TestAgent(haven.app);
-      await old.signIn(teacher.email, teacher.password);
-      const agent = new TestAgent(haven.app);
-      const unknown = await agent.post('/password-reset', { email: 'nobody@fernbrook.test' });
-      const known = await agent.post('/password-reset', { email: teacher.email });
-      assert.equal(unknown.body.includes('If there is an account'), known.body.includes('If there is an account'), 'the answer does not reveal accounts');
-      const mail = (await haven.services.mailer.outbox(schoolId)).find((message) => message.to_address === teacher.email);
-      const path = new URL(/http:\/\/haven\.test\/password-reset\/\S+/.exec(mail!.body_text)![0]).pathname;
-      const reused = await agent.post(path, { password: teacher.password, confirmPassword: teacher.password });
-      assert.equal(reused.statusCode, 400, 'the previous password cannot be reused');
-      assert.match(reused.body, /last 5 passwords/);
-      assert.equal((await agent.post(path, { password: 'quiet-meadow-compass', confirmPassword: 'quiet-meadow-compass' })).statusCode, 200);
-      assert.match((await old.get('/account')).location ?? '', /^\/sign-in/);
-      assert.equal((await new TestAgent(haven.app).signIn(teacher.email, 'quiet-meadow-compass')).location, '/');
+    it('resets a forgotten password by an emailed link, keeps the link out of the outbox, and ends old sessions', async () => {
+      const smtp = await startSmtpServer();
+      const mailing = await buildTestHaven(dialect, { smtpUrl: smtp.url });
+      try {
+        const { schoolId } = await buildSchool(mailing.services);
+        const teacher = await buildUser(mailing.services, schoolId, ['staff']);
+        const old = new TestAgent(mailing.app);
+        await old.signIn(teacher.email, teacher.password);
+        const agent = new TestAgent(mailing.app);
+        const unknown = await agent.post('/password-reset', { email: 'nobody@fernbrook.test' });
+        const known = await agent.post('/password-reset', { email: teacher.email });
+        const page = (body: string) => body.replace(/(value|nonce)="[^"]+"/g, '');
+        assert.ok(page(unknown.body) === page(known.body), 'the answer does not reveal accounts');
+        const mail = await smtp.waitFor(teacher.email);
+        assert.equal(mail.subject, 'Reset your Haven password');
+        const link = /http:\/\/haven\.test\/password-reset\/\S+/.exec(mail.text)![0];
+        const kept = (await mailing.services.mailer.outbox(schoolId)).find((message) => message.to_address === teacher.email)!;
+        assert.ok(kept.sent_at, 'sent through SMTP');
+        assert.doesNotMatch(kept.body_text, /password-reset\//, 'the outbox never keeps a reset link');
+        const path = new URL(link).pathname;
+        const reused = await agent.post(path, { password: teacher.password, confirmPassword: teacher.password });
+        assert.equal(reused.statusCode, 400, 'the previous password cannot be reused');
+        assert.match(reused.body, /last 5 passwords/);
+        assert.equal((await agent.post(path, { password: 'quiet-meadow-compass', confirmPassword: 'quiet-meadow-compass' })).statusCode, 200);
+        assert.match((await old.get('/account')).location ?? '', /^\/sign-in/);
+        assert.equal((await new TestAgent(mailing.app).signIn(teacher.email, 'quiet-meadow-compass')).location, '/');
+        assert.equal((await agent.get(path)).statusCode, 404, 'the link works once');
+      } finally {
+        await mailing.close();
+        await smtp.close();
+      }
     });
 
     it('sends people to change an expired password when the school turns expiry on', async () => {

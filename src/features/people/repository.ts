@@ -1,4 +1,4 @@
-import type { Insertable, Updateable } from 'kysely';
+import { sql, type Insertable, type Updateable } from 'kysely';
 import type { DbOrTrx } from '../../db/database.js';
 import type { GroupTable, PersonTable, RoleHolderTable } from '../../db/schema.js';
 
@@ -40,14 +40,9 @@ export async function listPeople(db: DbOrTrx, schoolId: string, filter: PeopleFi
   }
   if (filter.search) {
     const term = `%${filter.search.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
-    query = query.where((eb) =>
-      eb.or([
-        eb(eb.fn('lower', ['people.legal_first_name']), 'like', term),
-        eb(eb.fn('lower', ['people.legal_last_name']), 'like', term),
-        eb(eb.fn('lower', ['people.preferred_first_name']), 'like', term),
-        eb(eb.fn('lower', ['people.mis_id']), 'like', term),
-      ]),
-    );
+    // ESCAPE is explicit: SQLite's LIKE has no default escape character.
+    const matches = (column: 'legal_first_name' | 'legal_last_name' | 'preferred_first_name' | 'mis_id') => sql<boolean>`lower(${sql.ref(`people.${column}`)}) like ${term} escape '\\'`;
+    query = query.where((eb) => eb.or([matches('legal_first_name'), matches('legal_last_name'), matches('preferred_first_name'), matches('mis_id')]));
   }
   const total = await query.clearSelect().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   const rows = await query.orderBy('people.legal_last_name').orderBy('people.legal_first_name').orderBy('people.id').limit(limit).offset(offset).execute();

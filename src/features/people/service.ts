@@ -266,8 +266,12 @@ export function createPeopleService(deps: { handle: DatabaseHandle; clock: () =>
         const changed = Object.entries(columns).filter(([key, next]) => before[key as keyof PersonTable] !== next).map(([key]) => key);
         const row = { ...before, ...columns, updated_at: isoNow(clock) };
         await repository.updatePerson(trx, schoolId, id, { ...columns, updated_at: row.updated_at });
-        await syncMemberships(trx, schoolId, row);
         await audit.record(context, 'person.updated', { type: 'person', id }, { fields: changed }, trx);
+        if (row.status === 'current' && row.leave_date && row.leave_date <= row.updated_at.slice(0, 10)) {
+          await markLeft(trx, schoolId, id, row.leave_date, context);
+          return toPerson({ ...row, status: 'left' });
+        }
+        await syncMemberships(trx, schoolId, row);
         return toPerson(row);
       });
     },
@@ -422,8 +426,16 @@ export function createPeopleService(deps: { handle: DatabaseHandle; clock: () =>
           await repository.insertPerson(trx, person);
           await syncMemberships(trx, schoolId, person, cache);
         }
+        const statusBefore = new Map(existing.map((person) => [person.id, person.status]));
         for (const change of plan.changes) {
-          const status = change.values.leave_date && change.values.leave_date <= now.slice(0, 10) ? 'left' : 'current';
+          const leaving = Boolean(change.values.leave_date && change.values.leave_date <= now.slice(0, 10));
+          if (leaving && statusBefore.get(change.personId) !== 'left') {
+            // A leaving date that has passed: the same path as any leaver, so their account is disabled too.
+            await repository.updatePerson(trx, schoolId, change.personId, { ...change.values, updated_at: now });
+            await markLeft(trx, schoolId, change.personId, change.values.leave_date!, context);
+            continue;
+          }
+          const status = leaving ? 'left' : 'current';
           await repository.updatePerson(trx, schoolId, change.personId, { ...change.values, status, updated_at: now });
           await syncMemberships(trx, schoolId, { id: change.personId, kind, status, year_group: change.values.year_group, class_name: change.values.class_name }, cache);
         }

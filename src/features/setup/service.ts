@@ -1,3 +1,4 @@
+import { serialise } from '../../db/locks.js';
 import type { Services } from '../../services.js';
 import type { AuditContext } from '../../platform/audit/service.js';
 import { AppError, invalid, type FieldError } from '../../platform/errors.js';
@@ -19,6 +20,8 @@ export async function setUpSchool(services: Pick<Services, 'handle' | 'schools' 
   if (fields.length > 0) throw invalid('There is a problem with the details', fields);
   const { handle, schools, users, people, audit } = services;
   return handle.db.transaction().execute(async (trx) => {
+    // Two first-run requests at once must not both create a school.
+    await serialise(trx, handle.dialect, 'haven:setup');
     if (!options.allowWhenSchoolsExist && (await schools.count(trx)) > 0) {
       throw new AppError('CONFLICT', 'Haven is already set up. Sign in instead.');
     }

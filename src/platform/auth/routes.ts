@@ -92,6 +92,8 @@ export function registerAuthRoutes(app: HavenApp, services: Services): void {
 
   app.post('/account/two-factor/setup', { config: { access: 'signing-in' } }, async (request, reply) => {
     const { session, context } = partialContext(request);
+    if (session.stage === 'second-factor') return redirect(reply, '/sign-in/two-factor');
+    if (session.user.totpEnabled) return redirect(reply, '/account');
     const body = formBody(request);
     const enrolment = await auth.beginEnrolment(session);
     return handleForm(reply, 'platform/auth/views/enrol.njk', { title: 'Set up two-factor sign-in', enrolment }, async () => {
@@ -130,17 +132,15 @@ export function registerAuthRoutes(app: HavenApp, services: Services): void {
     const body = formBody(request);
     const session = request.session!;
     return handleForm(reply, 'platform/auth/views/change-password.njk', { title: 'Change your password' }, async () => {
-      const current = field(body, 'currentPassword');
-      try {
-        await auth.signIn(session.user.email, current, { ip: request.ip });
-      } catch {
+      if (!(await auth.verifyPassword(session.schoolId, session.user.id, field(body, 'currentPassword')))) {
         throw new AppError('VALIDATION', 'Your current password is wrong', [{ field: 'currentPassword', message: 'Your current password is wrong' }]);
       }
       if (field(body, 'password') !== field(body, 'confirmPassword')) {
         throw new AppError('VALIDATION', 'The passwords do not match', [{ field: 'confirmPassword', message: 'The passwords do not match' }]);
       }
       await auth.changePassword(session.schoolId, session.user.id, field(body, 'password'), auditContext(request));
-      return reply.render('platform/auth/views/change-password.njk', { title: 'Change your password', notice: 'Your password has been changed.' });
+      await auth.endOtherSessions(session.schoolId, session.user.id, session.sessionId);
+      return reply.render('platform/auth/views/change-password.njk', { title: 'Change your password', notice: 'Your password has been changed, and you have been signed out everywhere else.' });
     });
   });
 
@@ -170,7 +170,7 @@ export function registerAuthRoutes(app: HavenApp, services: Services): void {
 
   app.post('/password-reset', { config: { access: 'public' , rateLimit: authRateLimit } }, async (request, reply) => {
     const body = formBody(request);
-    await users.requestPasswordReset(field(body, 'email'), request.ip);
+    users.requestPasswordReset(field(body, 'email'), request.ip, (error) => request.log.error({ err: error }, 'password reset request failed'));
     return reply.render('platform/auth/views/request-reset.njk', { title: 'Reset your password', sent: true });
   });
 

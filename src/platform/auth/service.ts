@@ -133,7 +133,9 @@ export function createAuthService(deps: {
       }
       const roles = (await users.rolesOf(db, user.school_id, user.id)).filter(isRole);
       const stage: SessionStage = user.totp_enabled_at ? 'second-factor' : requiresTwoFactor(roles) ? 'enrol' : 'full';
-      await users.updateUser(db, user.school_id, user.id, { failed_sign_ins: 0, locked_until: null, ...(stage === 'full' ? { last_sign_in_at: now } : {}) });
+      // The failure count is cleared only once sign-in is complete: a right password with a code
+      // still owed must not reset the count of wrong codes.
+      if (stage === 'full') await users.updateUser(db, user.school_id, user.id, { failed_sign_ins: 0, locked_until: null, last_sign_in_at: now });
       // A new session id at every sign-in (no fixation); any session this browser had ends.
       if (meta.previous) await users.deleteSession(db, meta.previous.schoolId, meta.previous.sessionId);
       const token = await createSession(user.school_id, user.id, stage, meta);
@@ -180,12 +182,18 @@ export function createAuthService(deps: {
         await users.updateSession(db, parts.schoolId, sessionId, { last_seen_at: now.toISOString() });
       }
       const roles = (await users.rolesOf(db, parts.schoolId, row.user_id)).filter(isRole);
+      let stage = row.stage as SessionStage;
+      if (stage === 'full' && row.totp_enabled_at === null && requiresTwoFactor(roles)) {
+        // Given a role that reads safeguarding records: no further access until two-factor is set up.
+        stage = 'enrol';
+        await users.updateSession(db, parts.schoolId, sessionId, { stage });
+      }
       const expiryDays = school.settings.passwordExpiryDays;
       const passwordExpired = expiryDays > 0 && row.password_changed_at !== null && Date.parse(row.password_changed_at) + expiryDays * 86_400_000 < now.getTime();
       return {
         schoolId: parts.schoolId,
         sessionId,
-        stage: row.stage as SessionStage,
+        stage,
         school,
         user: { id: row.user_id, email: row.email, displayName: row.display_name, personId: row.person_id, totpEnabled: row.totp_enabled_at !== null, roles, passwordExpired },
         actor: { kind: 'user', schoolId: parts.schoolId, userId: row.user_id, displayName: row.display_name, roles },
@@ -216,10 +224,8 @@ export function createAuthService(deps: {
         accepted = await users.useRecoveryCode(db, session.schoolId, user.id, sha256Hex(cleaned.replace('-', '')), now.toISOString());
       } else {
         const step = matchTotp(decryptText(fieldKey, user.totp_secret), cleaned, now);
-        if (step !== null && step > (user.totp_last_step ?? 0)) {
-          accepted = true;
-          await users.updateUser(db, session.schoolId, user.id, { totp_last_step: step });
-        }
+        // Claimed with a conditional update, so two requests racing with one code cannot both win.
+        if (step !== null) accepted = await users.claimTotpStep(db, session.schoolId, user.id, step);
       }
       if (!accepted) {
         // Wrong codes count towards the same lock-out as wrong passwords, so codes cannot be guessed.
@@ -242,6 +248,8 @@ export function createAuthService(deps: {
     async beginEnrolment(session: LoadedSession) {
       const user = await users.findUser(db, session.schoolId, session.user.id);
       if (!user) throw invalid('Account not found');
+      // Never replace an enrolled authenticator here: that would let a password alone through.
+      if (user.totp_enabled_at || session.stage === 'second-factor') throw new AppError('FORBIDDEN', 'Two-factor sign-in is already set up for this account');
       let secret: string;
       if (user.totp_secret && !user.totp_enabled_at) {
         secret = decryptText(fieldKey, user.totp_secret);
@@ -270,20 +278,39 @@ export function createAuthService(deps: {
       });
     },
 
-    /** Sets a new password after checking the school's rules and history. */
-    async changePassword(schoolId: string, userId: string, password: string, context: AuditContext): Promise<void> {
+    /** Checks a signed-in user's current password, with no other effect. */
+    async verifyPassword(schoolId: string, userId: string, password: string): Promise<boolean> {
+      const user = await users.findUser(db, schoolId, userId);
+      return Boolean(user?.password_hash) && (await passwords.verify(password, user!.password_hash!));
+    },
+
+    /** Ends every session of a user except the one given (after a password change). */
+    async endOtherSessions(schoolId: string, userId: string, keepSessionId: string): Promise<void> {
+      await db.deleteFrom('sessions').where('school_id', '=', schoolId).where('user_id', '=', userId).where('id', '!=', keepSessionId).execute();
+    },
+
+    /** Checks a new password against the school's rules and the account's recent passwords. */
+    async checkNewPassword(schoolId: string, userId: string, password: string): Promise<void> {
       const user = await users.findUser(db, schoolId, userId);
       const school = await schools.get(schoolId);
       if (!user) throw invalid('Account not found');
       const problems = await passwordProblems(school, schoolId, userId, user.email, password);
       if (problems.length > 0) throw invalid(problems[0]!, problems.map((message) => ({ field: 'password', message })));
+    },
+
+    /** Writes a password already checked by checkNewPassword, inside the caller's transaction. */
+    async storePassword(trx: DbOrTrx, schoolId: string, userId: string, password: string, context: AuditContext): Promise<void> {
       const hash = await passwords.hash(password);
       const now = isoNow(clock);
-      await db.transaction().execute(async (trx) => {
-        await users.updateUser(trx, schoolId, userId, { password_hash: hash, password_changed_at: now, updated_at: now });
-        await users.addPasswordHistory(trx, { school_id: schoolId, user_id: userId, id: newId(), password_hash: hash, created_at: now });
-        await audit.record(context, 'auth.password_changed', { type: 'user', id: userId }, {}, trx);
-      });
+      await users.updateUser(trx, schoolId, userId, { password_hash: hash, password_changed_at: now, updated_at: now });
+      await users.addPasswordHistory(trx, { school_id: schoolId, user_id: userId, id: newId(), password_hash: hash, created_at: now });
+      await audit.record(context, 'auth.password_changed', { type: 'user', id: userId }, {}, trx);
+    },
+
+    /** Sets a new password after checking the school's rules and history. */
+    async changePassword(schoolId: string, userId: string, password: string, context: AuditContext): Promise<void> {
+      await this.checkNewPassword(schoolId, userId, password);
+      await db.transaction().execute((trx) => this.storePassword(trx, schoolId, userId, password, context));
     },
 
     /** A single-use, expiring link token; only its hash is stored. */
@@ -323,8 +350,8 @@ export function createAuthService(deps: {
       await users.updateUser(trx, schoolId, userId, { totp_secret: encryptText(fieldKey, secretBase32), totp_enabled_at: isoNow(clock) });
     },
 
-    async spendOneTimeToken(schoolId: string, tokenId: string): Promise<boolean> {
-      return users.spendOneTimeToken(db, schoolId, tokenId, isoNow(clock));
+    async spendOneTimeToken(schoolId: string, tokenId: string, trx: DbOrTrx = db): Promise<boolean> {
+      return users.spendOneTimeToken(trx, schoolId, tokenId, isoNow(clock));
     },
   };
 }

@@ -149,3 +149,15 @@ export async function revokeOneTimeTokens(db: DbOrTrx, schoolId: string, userId:
     .where('used_at', 'is', null)
     .execute();
 }
+
+/** Records a used authenticator step; false when that step (or a later one) was already used. */
+export async function claimTotpStep(db: DbOrTrx, schoolId: string, userId: string, step: number): Promise<boolean> {
+  const result = await db
+    .updateTable('users')
+    .set({ totp_last_step: step })
+    .where('school_id', '=', schoolId)
+    .where('id', '=', userId)
+    .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}

@@ -7,6 +7,12 @@ import { schoolSettingsSchema } from '../schools/service.js';
 import { AppError } from '../errors.js';
 
 const assignableRoles = roles.filter((role) => role !== 'trust_admin' && role !== 'pupil' && role !== 'parent');
+/** Pupil, parent and trust accounts are not made from this form; a posted one is refused, not ignored. */
+function refuseUnassignable(posted: string[]): void {
+  const refused = posted.filter((role) => !(assignableRoles as readonly string[]).includes(role));
+  if (refused.length > 0) throw new AppError('VALIDATION', `These roles cannot be given here: ${refused.join(', ')}`, [{ field: 'roles', message: 'Choose roles from the list' }]);
+}
+
 const roleItems = (checked: string[]) => assignableRoles.map((role) => ({ value: role, text: roleLabels[role], checked: checked.includes(role) }));
 
 export function registerUserRoutes(app: HavenApp, services: Services): void {
@@ -29,6 +35,7 @@ export function registerUserRoutes(app: HavenApp, services: Services): void {
   app.post('/admin/users', { config: { access: 'users.manage' } }, async (request, reply) => {
     const body = formBody(request);
     const chosen = fieldList(body, 'roles');
+    refuseUnassignable(chosen);
     const values = { displayName: field(body, 'displayName'), email: field(body, 'email'), personId: field(body, 'personId') };
     return handleForm(reply, 'platform/users/views/new.njk', { title: 'Invite someone', values, roleItems: roleItems(chosen) }, async () => {
       const personId = values.personId ? (await services.people.get(schoolIdOf(request), values.personId)).id : null;
@@ -46,7 +53,9 @@ export function registerUserRoutes(app: HavenApp, services: Services): void {
 
   app.post('/admin/users/:userId/roles', { config: { access: 'users.manage' } }, async (request, reply) => {
     const { userId } = request.params as { userId: string };
-    const chosen = fieldList(formBody(request), 'roles').filter(isRole);
+    const posted = fieldList(formBody(request), 'roles');
+    refuseUnassignable(posted);
+    const chosen = posted.filter(isRole);
     const account = await users.get(schoolIdOf(request), userId);
     return handleForm(reply, 'platform/users/views/show.njk', { title: account.displayName, account, roleItems: roleItems(chosen) }, async () => {
       await users.setRoles(schoolIdOf(request), userId, chosen, auditContext(request));

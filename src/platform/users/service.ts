@@ -144,6 +144,8 @@ export function createUserService(deps: {
         to: user.email,
         subject: `Your Haven account for ${school.name}`,
         text: `Hello ${user.displayName},\n\nYou have been invited to Haven, ${school.name}'s online-safety system, as: ${user.roles.map((r) => roleLabels[r]).join(', ')}.\n\nSet your password within 7 days using this link (it works once):\n${link}\n\nIf you were not expecting this, you can ignore this email.`,
+        // Without SMTP the headteacher passes invitations on from the outbox; once sent, the link is dropped.
+        secret: { value: link, keepUntilSent: true },
       });
       return link;
     },
@@ -152,44 +154,54 @@ export function createUserService(deps: {
     async acceptInvitation(token: string, password: string, meta: { ip?: string | undefined; userAgent?: string | undefined }) {
       const { schoolId, tokenId, user } = await auth.checkOneTimeToken(token, 'invitation');
       const context: AuditContext = { schoolId, ip: meta.ip, actor: { kind: 'user', schoolId, userId: user.id, displayName: user.display_name, roles: [] } };
-      const school = await schools.get(schoolId);
-      const problems = await auth.passwordProblems(school, schoolId, user.id, user.email, password);
-      if (problems.length > 0) throw invalid(problems[0]!, problems.map((message) => ({ field: 'password', message })));
-      if (!(await auth.spendOneTimeToken(schoolId, tokenId))) throw new AppError('NOT_FOUND', 'This link has already been used.');
-      await auth.changePassword(schoolId, user.id, password, context);
-      await repository.updateUser(db, schoolId, user.id, { status: 'active', updated_at: isoNow(clock) });
-      await audit.record(context, 'user.invitation_accepted', { type: 'user', id: user.id });
+      await auth.checkNewPassword(schoolId, user.id, password);
+      // Spending the link and setting the password happen together or not at all.
+      await db.transaction().execute(async (trx) => {
+        if (!(await auth.spendOneTimeToken(schoolId, tokenId, trx))) throw new AppError('NOT_FOUND', 'This link has already been used.');
+        await auth.storePassword(trx, schoolId, user.id, password, context);
+        await repository.updateUser(trx, schoolId, user.id, { status: 'active', updated_at: isoNow(clock) });
+        await audit.record(context, 'user.invitation_accepted', { type: 'user', id: user.id }, {}, trx);
+      });
       const roles = (await repository.rolesOf(db, schoolId, user.id)).filter(isRole);
       const stage: SessionStage = requiresTwoFactor(roles) ? 'enrol' : 'full';
       return { token: await auth.createSession(schoolId, user.id, stage, meta), stage };
     },
 
-    /** Always answers the same way, so the form does not reveal which addresses have accounts. */
-    async requestPasswordReset(email: string, ip: string | undefined): Promise<void> {
-      const user = await repository.findUserByEmail(db, email);
-      if (!user || user.status !== 'active') return;
-      const context: AuditContext = { schoolId: user.school_id, ip };
-      const token = await auth.issueOneTimeToken(user.school_id, user.id, 'password-reset', null);
-      await mailer.send({
-        schoolId: user.school_id,
-        to: user.email,
-        subject: 'Reset your Haven password',
-        text: `Hello ${user.display_name},\n\nSomeone asked to reset the password for your Haven account. Use this link within 2 hours (it works once):\n${publicUrl}/password-reset/${token}\n\nIf it was not you, ignore this email: your password has not changed.`,
-      });
-      await audit.record(context, 'auth.password_reset_requested', { type: 'user', id: user.id });
+    /**
+     * Always answers the same way, and at the same speed: the work for a real account happens after
+     * the caller has answered, so neither the page nor its timing reveals which addresses have accounts.
+     */
+    requestPasswordReset(email: string, ip: string | undefined, onError: (error: unknown) => void): void {
+      const work = async () => {
+        const user = await repository.findUserByEmail(db, email);
+        if (!user || user.status !== 'active') return;
+        const context: AuditContext = { schoolId: user.school_id, ip };
+        const token = await auth.issueOneTimeToken(user.school_id, user.id, 'password-reset', null);
+        const link = `${publicUrl}/password-reset/${token}`;
+        await mailer.send({
+          schoolId: user.school_id,
+          to: user.email,
+          subject: 'Reset your Haven password',
+          text: `Hello ${user.display_name},\n\nSomeone asked to reset the password for your Haven account. Use this link within 2 hours (it works once):\n${link}\n\nIf it was not you, ignore this email: your password has not changed.`,
+          // Nobody but the account holder may see a reset link, so the outbox never keeps it.
+          secret: { value: link, keepUntilSent: false },
+        });
+        await audit.record(context, 'auth.password_reset_requested', { type: 'user', id: user.id });
+      };
+      setImmediate(() => void work().catch(onError));
     },
 
     async resetPassword(token: string, password: string, ip: string | undefined): Promise<void> {
       const { schoolId, tokenId, user } = await auth.checkOneTimeToken(token, 'password-reset');
       const context: AuditContext = { schoolId, ip, actor: { kind: 'user', schoolId, userId: user.id, displayName: user.display_name, roles: [] } };
-      const school = await schools.get(schoolId);
-      const problems = await auth.passwordProblems(school, schoolId, user.id, user.email, password);
-      if (problems.length > 0) throw invalid(problems[0]!, problems.map((message) => ({ field: 'password', message })));
-      if (!(await auth.spendOneTimeToken(schoolId, tokenId))) throw new AppError('NOT_FOUND', 'This link has already been used.');
-      await auth.changePassword(schoolId, user.id, password, context);
-      // A reset ends every session, in case the old password was known to someone else.
-      await repository.deleteSessionsOfUser(db, schoolId, user.id);
-      await repository.updateUser(db, schoolId, user.id, { failed_sign_ins: 0, locked_until: null });
+      await auth.checkNewPassword(schoolId, user.id, password);
+      await db.transaction().execute(async (trx) => {
+        if (!(await auth.spendOneTimeToken(schoolId, tokenId, trx))) throw new AppError('NOT_FOUND', 'This link has already been used.');
+        await auth.storePassword(trx, schoolId, user.id, password, context);
+        // A reset ends every session, in case the old password was known to someone else.
+        await repository.deleteSessionsOfUser(trx, schoolId, user.id);
+        await repository.updateUser(trx, schoolId, user.id, { failed_sign_ins: 0, locked_until: null });
+      });
     },
 
     /** Leavers and compromised accounts: the account and every session stop at once. */
