@@ -16,7 +16,15 @@ import { createServices } from '../src/services.js';
 const runs = Number(process.env.RUNS ?? 7);
 const port = 3900 + Math.floor(Math.random() * 90);
 const dataDir = mkdtempSync(join(tmpdir(), 'haven-bench-'));
-const env: NodeJS.ProcessEnv = { ...process.env, HAVEN_DATA_DIR: dataDir, PORT: String(port), NODE_ENV: 'production', HAVEN_SECRET: 'bench-secret-bench-secret-bench-secret-000', PUBLIC_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: 'warn' };
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  HAVEN_DATA_DIR: dataDir,
+  PORT: String(port),
+  NODE_ENV: 'production',
+  HAVEN_SECRET: 'bench-secret-bench-secret-bench-secret-000',
+  PUBLIC_URL: `http://127.0.0.1:${port}`,
+  LOG_LEVEL: 'warn',
+};
 delete env.DATABASE_URL;
 
 const config = loadConfig(env);
@@ -50,5 +58,16 @@ for (let i = 0; i < runs; i += 1) timings.push(await once());
 rmSync(dataDir, { recursive: true, force: true });
 timings.sort((a, b) => a - b);
 const median = timings[Math.floor(timings.length / 2)]!;
-console.log(`startup to first healthy answer over ${runs} runs: median ${median.toFixed(0)} ms (min ${timings[0]!.toFixed(0)}, max ${timings[timings.length - 1]!.toFixed(0)})`);
-console.log(JSON.stringify({ bench: 'startup', runs, median_ms: Math.round(median), min_ms: Math.round(timings[0]!), max_ms: Math.round(timings[timings.length - 1]!), target_ms: 2000 }));
+console.log(
+  `startup to first healthy answer over ${runs} runs: median ${median.toFixed(0)} ms (min ${timings[0]!.toFixed(0)}, max ${timings[timings.length - 1]!.toFixed(0)})`,
+);
+console.log(
+  JSON.stringify({
+    bench: 'startup',
+    runs,
+    median_ms: Math.round(median),
+    min_ms: Math.round(timings[0]!),
+    max_ms: Math.round(timings[timings.length - 1]!),
+    target_ms: 2000,
+  }),
+);

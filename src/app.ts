@@ -180,7 +180,12 @@ export async function createApp(deps: AppDeps): Promise<HavenApp> {
   app.setNotFoundHandler((request, reply) => {
     reply.code(404);
     if (isApiRequest(request)) return reply.send({ error: { code: 'NOT_FOUND', message: 'No such API route' } });
-    return reply.render('platform/views/error.njk', { title: 'Page not found', heading: 'Page not found', message: 'If you typed the web address, check it is correct.', statusCode: 404 });
+    return reply.render('platform/views/error.njk', {
+      title: 'Page not found',
+      heading: 'Page not found',
+      message: 'If you typed the web address, check it is correct.',
+      statusCode: 404,
+    });
   });
 
   app.get('/healthz', { config: { access: 'public' } }, async (_request, reply) => {

@@ -28,12 +28,20 @@ describe('configuration', () => {
   ];
   for (const [what, env, message] of refusals) {
     it(`refuses ${what}, naming the variable`, () => {
-      assert.throws(() => loadConfig({ ...base, ...env }), (error: unknown) => error instanceof ConfigError && message.test(error.message));
+      assert.throws(
+        () => loadConfig({ ...base, ...env }),
+        (error: unknown) => error instanceof ConfigError && message.test(error.message),
+      );
     });
   }
 
   it('selects PostgreSQL and secure cookies from the environment', () => {
-    const config = loadConfig({ ...base, DATABASE_URL: 'postgres://haven@db/haven', PUBLIC_URL: 'https://haven.example.sch.uk/', HAVEN_SECRET: 'x'.repeat(40) });
+    const config = loadConfig({
+      ...base,
+      DATABASE_URL: 'postgres://haven@db/haven',
+      PUBLIC_URL: 'https://haven.example.sch.uk/',
+      HAVEN_SECRET: 'x'.repeat(40),
+    });
     assert.equal(config.databaseUrl, 'postgres://haven@db/haven');
     assert.equal(config.publicUrl, 'https://haven.example.sch.uk');
     assert.equal(config.secureCookies, true);

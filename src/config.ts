@@ -57,27 +57,19 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const raw = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
-  );
+  const raw = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = environmentSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (issue) => `${issue.path.join('.')}: ${issue.message}`,
-    );
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const values = parsed.data;
   const production = values.NODE_ENV === 'production';
   if (production && !values.HAVEN_SECRET) {
-    throw new ConfigError(
-      'Invalid configuration:\n  HAVEN_SECRET: required in production (generate one with: openssl rand -hex 32)',
-    );
+    throw new ConfigError('Invalid configuration:\n  HAVEN_SECRET: required in production (generate one with: openssl rand -hex 32)');
   }
   if (production && !values.PUBLIC_URL) {
-    throw new ConfigError(
-      'Invalid configuration:\n  PUBLIC_URL: required in production (the https:// address people use to reach Haven)',
-    );
+    throw new ConfigError('Invalid configuration:\n  PUBLIC_URL: required in production (the https:// address people use to reach Haven)');
   }
   const dataDir = resolve(values.HAVEN_DATA_DIR);
   const publicUrl = values.PUBLIC_URL ?? `http://localhost:${values.PORT}`;

@@ -103,9 +103,16 @@ export function buildCli(): Command {
       const config = loadConfig();
       const password = await readPassword('Password for the headteacher: ');
       await withServices(config, async (services) => {
-        if (!options.add && (await services.schools.count()) > 0) throw new CliError('Haven already has a school. To add another school to this instance, run again with --add.');
-        const { school } = await setUpSchool(services, { schoolName: options.school, urn: options.urn, headName: options.headName, headEmail: options.email, password }, { allowWhenSchoolsExist: Boolean(options.add) });
-        console.log(`Created ${school.name} (${school.id}). Sign in at ${config.publicUrl}/sign-in as ${options.email}: you will set up two-factor sign-in first.`);
+        if (!options.add && (await services.schools.count()) > 0)
+          throw new CliError('Haven already has a school. To add another school to this instance, run again with --add.');
+        const { school } = await setUpSchool(
+          services,
+          { schoolName: options.school, urn: options.urn, headName: options.headName, headEmail: options.email, password },
+          { allowWhenSchoolsExist: Boolean(options.add) },
+        );
+        console.log(
+          `Created ${school.name} (${school.id}). Sign in at ${config.publicUrl}/sign-in as ${options.email}: you will set up two-factor sign-in first.`,
+        );
       });
     });
 
@@ -165,18 +172,29 @@ export function buildCli(): Command {
         const schoolId = await schoolFor(services, options.school);
         const context = { schoolId, actor: undefined, ip: undefined };
         const started = await services.people.startImport(schoolId, { kind: options.kind, fileName: file, csv }, context);
-        const preview = options.keepMissing ? await services.people.remapImport(schoolId, started.importId, Object.fromEntries(Object.entries(started.mapping).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)])), false) : started;
+        const preview = options.keepMissing
+          ? await services.people.remapImport(
+              schoolId,
+              started.importId,
+              Object.fromEntries(Object.entries(started.mapping).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)])),
+              false,
+            )
+          : started;
         if (preview.fileError) throw new CliError(preview.fileError);
         for (const problem of preview.problems) console.log(`row ${problem.row}, column "${problem.column}": ${problem.reason}`);
         const plan = preview.plan!;
-        console.log(`${preview.dataRows} rows: ${preview.problems.length ? `${preview.dataRows - preview.validRows} with problems; ` : ''}${plan.creates.length} new, ${plan.changes.length} changed, ${plan.unchanged} unchanged, ${plan.leavers.length} to mark as left.`);
+        console.log(
+          `${preview.dataRows} rows: ${preview.problems.length ? `${preview.dataRows - preview.validRows} with problems; ` : ''}${plan.creates.length} new, ${plan.changes.length} changed, ${plan.unchanged} unchanged, ${plan.leavers.length} to mark as left.`,
+        );
         if (options.dryRun) return console.log('Dry run: nothing was written.');
         if (preview.problems.length && !options.validOnly) {
           process.exitCode = 1;
           return console.log('Nothing was written: fix the rows above, or run again with --valid-only.');
         }
         const outcome = await services.people.applyImport(schoolId, preview.importId, { validOnly: Boolean(options.validOnly) }, context);
-        console.log(`Imported: ${outcome.created} added, ${outcome.changed} changed, ${outcome.unchanged} unchanged, ${outcome.markedLeft} marked as left${outcome.skippedRows ? `, ${outcome.skippedRows} rows skipped` : ''}.`);
+        console.log(
+          `Imported: ${outcome.created} added, ${outcome.changed} changed, ${outcome.unchanged} unchanged, ${outcome.markedLeft} marked as left${outcome.skippedRows ? `, ${outcome.skippedRows} rows skipped` : ''}.`,
+        );
       });
     });
 
@@ -202,7 +220,9 @@ export function buildCli(): Command {
           console.log(`Audit trail intact: ${result.checked} events checked.`);
         } else {
           process.exitCode = 1;
-          console.log(`Audit trail BROKEN at school ${result.broken!.schoolId}, event ${result.broken!.seq}: ${result.broken!.reason}. ${result.checked} events before it are intact.`);
+          console.log(
+            `Audit trail BROKEN at school ${result.broken!.schoolId}, event ${result.broken!.seq}: ${result.broken!.reason}. ${result.checked} events before it are intact.`,
+          );
         }
       });
     });
@@ -221,8 +241,14 @@ export function buildCli(): Command {
       if (unknown.length) throw new CliError(`Unknown role ${unknown.join(', ')}: use ${roles.join(', ')}`);
       await withServices(config, async (services) => {
         const schoolId = await schoolFor(services, options.school);
-        const { link } = await services.users.invite(schoolId, { displayName: options.name, email: options.email, roles: options.role.filter(isRole) }, { schoolId });
-        console.log(services.mailer.configured ? `Invitation emailed to ${options.email}.` : `Invitation link for ${options.email} (works once, for 7 days):\n${link}`);
+        const { link } = await services.users.invite(
+          schoolId,
+          { displayName: options.name, email: options.email, roles: options.role.filter(isRole) },
+          { schoolId },
+        );
+        console.log(
+          services.mailer.configured ? `Invitation emailed to ${options.email}.` : `Invitation link for ${options.email} (works once, for 7 days):\n${link}`,
+        );
       });
     });
   for (const [name, description] of [
@@ -255,7 +281,11 @@ export async function runCli(argv: string[]): Promise<void> {
     await buildCli().parseAsync(argv);
   } catch (error) {
     if (error instanceof ConfigError || error instanceof CliError || error instanceof AppError) {
-      console.error(error instanceof AppError && error.fields.length ? `${error.message}: ${error.fields.map((f) => `${f.field}: ${f.message}`).join('; ')}` : error.message);
+      console.error(
+        error instanceof AppError && error.fields.length
+          ? `${error.message}: ${error.fields.map((f) => `${f.field}: ${f.message}`).join('; ')}`
+          : error.message,
+      );
       process.exitCode = 1;
       return;
     }

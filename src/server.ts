@@ -14,7 +14,11 @@ export interface RunningHaven {
 
 /** Opens the database, migrates, builds the app and listens. Used by `haven serve` and `haven demo`. */
 export async function startServer(config: Config, options: { logger?: boolean; onReady?: (services: Services) => Promise<void> } = {}): Promise<RunningHaven> {
-  const handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onIdleError: (error) => console.error(`PostgreSQL connection lost while idle (${error.message}); reconnecting on next use.`) });
+  const handle = openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    onIdleError: (error) => console.error(`PostgreSQL connection lost while idle (${error.message}); reconnecting on next use.`),
+  });
   await migrateToLatest(handle.db);
   const services = createServices({ config, handle });
   if (options.onReady) await options.onReady(services);

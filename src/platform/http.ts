@@ -71,7 +71,8 @@ export function fieldList(body: FormBody, name: string): string[] {
 
 /** The error summary and per-field messages that govuk-frontend components expect. */
 export function errorView(fields: FieldError[], fallback?: string) {
-  const errors = fields.length > 0 ? fields.map((item) => ({ text: item.message, href: `#${item.field}` })) : fallback ? [{ text: fallback, href: '#main-content' }] : [];
+  const errors =
+    fields.length > 0 ? fields.map((item) => ({ text: item.message, href: `#${item.field}` })) : fallback ? [{ text: fallback, href: '#main-content' }] : [];
   const errorFor: Record<string, { text: string }> = {};
   for (const item of fields) errorFor[item.field] ??= { text: item.message };
   return { errors, errorFor };

@@ -32,14 +32,33 @@ export function createMailer(handle: DatabaseHandle, options: { smtpUrl: string 
       const stored = mail.secret?.keepUntilSent && !transport ? mail.text : redacted;
       await db
         .insertInto('outbox')
-        .values({ school_id: mail.schoolId, id, to_address: mail.to, subject: mail.subject, body_text: stored, created_at: isoNow(clock), sent_at: null, error: null })
+        .values({
+          school_id: mail.schoolId,
+          id,
+          to_address: mail.to,
+          subject: mail.subject,
+          body_text: stored,
+          created_at: isoNow(clock),
+          sent_at: null,
+          error: null,
+        })
         .execute();
       if (!transport) return;
       try {
         await transport.sendMail({ from: options.from, to: mail.to, subject: mail.subject, text: mail.text });
-        await db.updateTable('outbox').set({ sent_at: isoNow(clock), body_text: redacted }).where('school_id', '=', mail.schoolId).where('id', '=', id).execute();
+        await db
+          .updateTable('outbox')
+          .set({ sent_at: isoNow(clock), body_text: redacted })
+          .where('school_id', '=', mail.schoolId)
+          .where('id', '=', id)
+          .execute();
       } catch (error) {
-        await db.updateTable('outbox').set({ error: String(error) }).where('school_id', '=', mail.schoolId).where('id', '=', id).execute();
+        await db
+          .updateTable('outbox')
+          .set({ error: String(error) })
+          .where('school_id', '=', mail.schoolId)
+          .where('id', '=', id)
+          .execute();
       }
     },
     async outbox(schoolId: string, limit = 100) {

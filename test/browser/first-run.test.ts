@@ -46,7 +46,7 @@ describe('first run in a real browser', { skip: !available }, () => {
     let used = Math.floor(Date.now() / 30_000);
     await head.fill('#code', totpCode(secret, new Date()));
     await head.click('[data-qa=confirm-totp]');
-    assert.equal((await head.locator('[data-qa=recovery-codes] li').count()), 10);
+    assert.equal(await head.locator('[data-qa=recovery-codes] li').count(), 10);
     await head.click('[data-qa=continue]');
     await head.waitForURL(`${server.url}/`);
     await signOut(head);

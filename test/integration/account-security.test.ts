@@ -90,7 +90,10 @@ for (const dialect of dialects()) {
       const teacher = await buildUser(haven.services, schoolId, ['staff']);
       const agent = new TestAgent(haven.app);
       await agent.signIn(teacher.email, teacher.password);
-      await haven.services.users.setRoles(schoolId, teacher.userId, ['staff', 'deputy_dsl'], { schoolId, actor: { kind: 'user', schoolId, userId: head.userId, displayName: 'Head', roles: ['headteacher'] } });
+      await haven.services.users.setRoles(schoolId, teacher.userId, ['staff', 'deputy_dsl'], {
+        schoolId,
+        actor: { kind: 'user', schoolId, userId: head.userId, displayName: 'Head', roles: ['headteacher'] },
+      });
       assert.equal((await agent.get('/people')).location, '/account/two-factor/setup');
     });
 
@@ -110,14 +113,22 @@ for (const dialect of dialects()) {
       const phone = new TestAgent(haven.app);
       await laptop.signIn(teacher.email, teacher.password);
       await phone.signIn(teacher.email, teacher.password);
-      const changed = await laptop.post('/account/password', { currentPassword: teacher.password, password: 'violet-harbour-kite', confirmPassword: 'violet-harbour-kite' });
+      const changed = await laptop.post('/account/password', {
+        currentPassword: teacher.password,
+        password: 'violet-harbour-kite',
+        confirmPassword: 'violet-harbour-kite',
+      });
       assert.equal(changed.statusCode, 200);
       assert.match(changed.body, /signed out everywhere else/);
       assert.equal((await laptop.get('/account')).statusCode, 200);
       assert.match((await phone.get('/account')).location ?? '', /^\/sign-in/);
       const sessions = await haven.services.handle.db.selectFrom('sessions').select('id').where('user_id', '=', teacher.userId).execute();
       assert.equal(sessions.length, 1);
-      const wrong = await laptop.post('/account/password', { currentPassword: 'not-it', password: 'violet-harbour-kite2', confirmPassword: 'violet-harbour-kite2' });
+      const wrong = await laptop.post('/account/password', {
+        currentPassword: 'not-it',
+        password: 'violet-harbour-kite2',
+        confirmPassword: 'violet-harbour-kite2',
+      });
       assert.match(wrong.body, /Your current password is wrong/);
     });
 
@@ -128,7 +139,11 @@ for (const dialect of dialects()) {
       const first = await haven.services.people.startImport(schoolId, { kind: 'staff', fileName: 's.csv', csv: staffCsv('') }, context);
       await haven.services.people.applyImport(schoolId, first.importId, { validOnly: false }, context);
       const person = (await haven.services.people.list(schoolId, { kind: 'staff', search: 'Holm' })).people[0]!;
-      const { userId } = await haven.services.users.invite(schoolId, { displayName: 'Rae Holm', email: 'rae.holm@fernbrook.test', roles: ['staff'], personId: person.id }, context);
+      const { userId } = await haven.services.users.invite(
+        schoolId,
+        { displayName: 'Rae Holm', email: 'rae.holm@fernbrook.test', roles: ['staff'], personId: person.id },
+        context,
+      );
       const second = await haven.services.people.startImport(schoolId, { kind: 'staff', fileName: 's.csv', csv: staffCsv('31/08/2026') }, context);
       await haven.services.people.applyImport(schoolId, second.importId, { validOnly: false }, context);
       assert.equal((await haven.services.people.get(schoolId, person.id)).status, 'left');
@@ -138,7 +153,18 @@ for (const dialect of dialects()) {
     it('searches names literally, so % and _ match only themselves', async () => {
       const { schoolId } = await buildSchool(haven.services);
       const context = { schoolId };
-      const started = await haven.services.people.startImport(schoolId, { kind: 'pupil', fileName: 'p.csv', csv: toCsv(simsHeaders, simsPupils(5).map((p) => p.cells)) }, context);
+      const started = await haven.services.people.startImport(
+        schoolId,
+        {
+          kind: 'pupil',
+          fileName: 'p.csv',
+          csv: toCsv(
+            simsHeaders,
+            simsPupils(5).map((p) => p.cells),
+          ),
+        },
+        context,
+      );
       await haven.services.people.applyImport(schoolId, started.importId, { validOnly: false }, context);
       assert.equal((await haven.services.people.list(schoolId, { search: '%' })).total, 0);
       assert.equal((await haven.services.people.list(schoolId, { search: '_' })).total, 0);

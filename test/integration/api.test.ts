@@ -33,7 +33,10 @@ for (const dialect of dialects()) {
       const response = await haven.app.inject({ method: 'GET', url: '/api/v1/people?kind=pupil', headers: { authorization: `Bearer ${token}` } });
       assert.equal(response.statusCode, 200);
       const body = response.json<{ people: Array<{ legalFirstName: string }>; total: number }>();
-      assert.deepEqual(body.people.map((person) => person.legalFirstName), ['Wren']);
+      assert.deepEqual(
+        body.people.map((person) => person.legalFirstName),
+        ['Wren'],
+      );
       const foreign = await haven.app.inject({ method: 'GET', url: `/api/v1/people/${elsewhere.id}`, headers: { authorization: `Bearer ${token}` } });
       assert.equal(foreign.statusCode, 404);
       assert.equal(foreign.json<{ error: { code: string } }>().error.code, 'NOT_FOUND');

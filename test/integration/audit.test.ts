@@ -33,7 +33,11 @@ for (const dialect of dialects()) {
 
     it('audits a read in one line, with who, what and where from', async () => {
       const { schoolId, head } = await buildSchool(haven.services);
-      await haven.services.audit.read({ schoolId, actor: { kind: 'user', schoolId, userId: head.userId, displayName: 'Robin Ashdown', roles: ['headteacher'] }, ip: '192.0.2.10' }, 'incident', 'inc-1');
+      await haven.services.audit.read(
+        { schoolId, actor: { kind: 'user', schoolId, userId: head.userId, displayName: 'Robin Ashdown', roles: ['headteacher'] }, ip: '192.0.2.10' },
+        'incident',
+        'inc-1',
+      );
       const [event] = await haven.services.audit.list(schoolId, { action: 'incident.read' }, 1);
       assert.equal(event?.actor_user_id, head.userId);
       assert.equal(event?.target_id, 'inc-1');
@@ -59,7 +63,9 @@ for (const dialect of dialects()) {
       assert.equal(intact.status, 0, intact.stderr);
       assert.match(intact.stdout, /Audit trail intact: \d+ events checked/);
 
-      const [target] = await haven.services.audit.list(schoolId, { action: 'test.event' }, 1, 5).then((events) => events.filter((event) => event.target_id === '2'));
+      const [target] = await haven.services.audit
+        .list(schoolId, { action: 'test.event' }, 1, 5)
+        .then((events) => events.filter((event) => event.target_id === '2'));
       await sql`UPDATE audit_events SET details = ${'{"n":99}'} WHERE school_id = ${schoolId} AND seq = ${target!.seq}`.execute(haven.services.handle.db);
       const broken = runCli(haven, ['audit', 'verify']);
       assert.equal(broken.status, 1);

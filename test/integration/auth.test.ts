@@ -21,11 +21,23 @@ for (const dialect of dialects()) {
       assert.equal((await agent.get('/sign-in')).location, '/setup');
       const form = await agent.get('/setup');
       assert.match(form.body, /Set up Haven/);
-      const weak = await agent.post('/setup', { schoolName: 'Larkspur Primary', urn: '', headName: 'Jo Penrose', headEmail: 'jo@larkspur.test', password: 'password' });
+      const weak = await agent.post('/setup', {
+        schoolName: 'Larkspur Primary',
+        urn: '',
+        headName: 'Jo Penrose',
+        headEmail: 'jo@larkspur.test',
+        password: 'password',
+      });
       assert.equal(weak.statusCode, 400);
       assert.match(weak.body, /at least 12 characters/);
       assert.match(weak.body, /govuk-error-summary/);
-      const created = await agent.post('/setup', { schoolName: 'Larkspur Primary', urn: '123456', headName: 'Jo Penrose', headEmail: 'jo@larkspur.test', password: testPassword });
+      const created = await agent.post('/setup', {
+        schoolName: 'Larkspur Primary',
+        urn: '123456',
+        headName: 'Jo Penrose',
+        headEmail: 'jo@larkspur.test',
+        password: testPassword,
+      });
       assert.equal(created.location, '/account/two-factor/setup');
       // Until enrolment is done, every other page sends the head back to it.
       assert.equal((await agent.get('/people')).location, '/account/two-factor/setup');
@@ -125,7 +137,8 @@ for (const dialect of dialects()) {
         await buildSchool(fresh.services);
         const agent = new TestAgent(fresh.app);
         const statuses: number[] = [];
-        for (let attempt = 0; attempt < 121; attempt += 1) statuses.push((await agent.post('/password-reset', { email: `nobody-${attempt}@fernbrook.test` })).statusCode);
+        for (let attempt = 0; attempt < 121; attempt += 1)
+          statuses.push((await agent.post('/password-reset', { email: `nobody-${attempt}@fernbrook.test` })).statusCode);
         assert.deepEqual([...new Set(statuses.slice(0, 120))], [200]);
         assert.equal(statuses[120], 429);
         const limited = await agent.post('/sign-in', { email: 'x@fernbrook.test', password: 'y' });
@@ -213,7 +226,11 @@ for (const dialect of dialects()) {
 
     it('refuses an expired invitation with a clear page', async () => {
       const { schoolId, head } = await buildSchool(haven.services);
-      const { link } = await haven.services.users.invite(schoolId, { displayName: 'Late Starter', email: `late-${Date.now()}@fernbrook.test`, roles: ['staff'] }, { schoolId, actor: { kind: 'user', schoolId, userId: head.userId, displayName: 'Head', roles: ['headteacher'] } });
+      const { link } = await haven.services.users.invite(
+        schoolId,
+        { displayName: 'Late Starter', email: `late-${Date.now()}@fernbrook.test`, roles: ['staff'] },
+        { schoolId, actor: { kind: 'user', schoolId, userId: head.userId, displayName: 'Head', roles: ['headteacher'] } },
+      );
       haven.clock.advance(8 * 24 * 3_600_000);
       const page = await new TestAgent(haven.app).get(new URL(link).pathname);
       assert.equal(page.statusCode, 404);

@@ -10,7 +10,13 @@ import { createTestDatabase, dialects, type TestDatabase } from '../support/data
 import { simsHeaders, simsPupils, toCsv } from '../support/mis.js';
 
 function haven(database: TestDatabase, args: string[], input?: string) {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HAVEN_SECRET: testSecret, HAVEN_DATA_DIR: database.dataDir, NODE_ENV: 'test', PUBLIC_URL: 'http://haven.test' };
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HAVEN_SECRET: testSecret,
+    HAVEN_DATA_DIR: database.dataDir,
+    NODE_ENV: 'test',
+    PUBLIC_URL: 'http://haven.test',
+  };
   if (database.databaseUrl) env.DATABASE_URL = database.databaseUrl;
   return spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { env, encoding: 'utf8', input: input ?? '' });
 }
@@ -18,14 +24,21 @@ function haven(database: TestDatabase, args: string[], input?: string) {
 describe('the haven command', () => {
   it('lists its subcommands', () => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', '--help'], { encoding: 'utf8' });
-    for (const command of ['serve', 'migrate', 'setup', 'demo', 'import', 'backup', 'audit', 'user']) assert.match(result.stdout, new RegExp(`\\n  ${command}\\b`));
+    for (const command of ['serve', 'migrate', 'setup', 'demo', 'import', 'backup', 'audit', 'user'])
+      assert.match(result.stdout, new RegExp(`\\n  ${command}\\b`));
   });
 
   it('fails fast naming a bad setting', () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', 'migrate'], { encoding: 'utf8', env: { PATH: process.env.PATH, NODE_ENV: 'production', PUBLIC_URL: 'https://haven.example.sch.uk' } });
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', 'migrate'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', PUBLIC_URL: 'https://haven.example.sch.uk' },
+    });
     assert.equal(result.status, 1);
     assert.match(result.stderr, /HAVEN_SECRET: required in production/);
-    const port = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', 'migrate'], { encoding: 'utf8', env: { PATH: process.env.PATH, PORT: 'eighty' } });
+    const port = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', 'migrate'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, PORT: 'eighty' },
+    });
     assert.match(port.stderr, /PORT: /);
   });
 });
@@ -46,20 +59,44 @@ for (const dialect of dialects()) {
       const weak = haven(database, ['setup', '--school', 'Moor Lane Primary', '--head-name', 'Pat Moor', '--email', 'pat@moorlane.test'], 'short\n');
       assert.equal(weak.status, 1);
       assert.match(weak.stderr, /password: Password must be at least 12 characters/);
-      const setup = haven(database, ['setup', '--school', 'Moor Lane Primary', '--head-name', 'Pat Moor', '--email', 'pat@moorlane.test'], 'heather-moor-lantern\n');
+      const setup = haven(
+        database,
+        ['setup', '--school', 'Moor Lane Primary', '--head-name', 'Pat Moor', '--email', 'pat@moorlane.test'],
+        'heather-moor-lantern\n',
+      );
       assert.equal(setup.status, 0, setup.stderr);
       assert.match(setup.stdout, /Created Moor Lane Primary/);
 
-      const second = haven(database, ['setup', '--school', 'Second School', '--head-name', 'Lee Second', '--email', 'lee@second.test'], 'heather-moor-lantern\n');
+      const second = haven(
+        database,
+        ['setup', '--school', 'Second School', '--head-name', 'Lee Second', '--email', 'lee@second.test'],
+        'heather-moor-lantern\n',
+      );
       assert.equal(second.status, 1);
       assert.match(second.stderr, /already has a school.*--add/);
-      const added = haven(database, ['setup', '--add', '--school', 'Second School', '--head-name', 'Lee Second', '--email', 'lee@second.test'], 'heather-moor-lantern\n');
+      const added = haven(
+        database,
+        ['setup', '--add', '--school', 'Second School', '--head-name', 'Lee Second', '--email', 'lee@second.test'],
+        'heather-moor-lantern\n',
+      );
       assert.equal(added.status, 0, added.stderr);
       const ambiguous = haven(database, ['user', 'create', '--email', 'kim@moorlane.test', '--name', 'Kim Ash', '--role', 'staff']);
       assert.match(ambiguous.stderr, /This Haven has 2 schools: choose one with --school/);
       const moorLane = /([0-9a-f-]{36}) Moor Lane Primary/.exec(ambiguous.stderr)![1]!;
 
-      const invite = haven(database, ['user', 'create', '--school', moorLane, '--email', 'kim@moorlane.test', '--name', 'Kim Ash', '--role', 'staff', 'esafety_lead']);
+      const invite = haven(database, [
+        'user',
+        'create',
+        '--school',
+        moorLane,
+        '--email',
+        'kim@moorlane.test',
+        '--name',
+        'Kim Ash',
+        '--role',
+        'staff',
+        'esafety_lead',
+      ]);
       assert.equal(invite.status, 0, invite.stderr);
       assert.match(invite.stdout, /http:\/\/haven\.test\/invitations\/\S+/);
       assert.match(haven(database, ['user', 'create', '--email', 'x@moorlane.test', '--name', 'X', '--role', 'wizard']).stderr, /Unknown role wizard/);

@@ -39,7 +39,18 @@ for (const dialect of dialects()) {
       await assert.rejects(haven.services.people.applyImport(schoolId, first.importId, { validOnly: false }, context), /The file has 3 problems/);
       assert.equal((await haven.services.people.list(schoolId, { kind: 'pupil' })).total, 0, 'nothing was written');
 
-      const fixed = await haven.services.people.startImport(schoolId, { kind: 'pupil', fileName: 'sims.csv', csv: toCsv(simsHeaders, pupils.map((pupil) => pupil.cells)) }, context);
+      const fixed = await haven.services.people.startImport(
+        schoolId,
+        {
+          kind: 'pupil',
+          fileName: 'sims.csv',
+          csv: toCsv(
+            simsHeaders,
+            pupils.map((pupil) => pupil.cells),
+          ),
+        },
+        context,
+      );
       assert.deepEqual(fixed.problems, []);
       assert.equal(fixed.plan!.creates.length, 1000);
       const outcome = await haven.services.people.applyImport(schoolId, fixed.importId, { validOnly: false }, context);
@@ -49,15 +60,38 @@ for (const dialect of dialects()) {
       assert.equal(groups.find((group) => group.kind === 'year_group' && group.code === '0')?.members, 143, 'Reception: every 7th pupil');
       assert.equal(groups.find((group) => group.code === 'KS2')?.members, 571);
 
-      const again = await haven.services.people.startImport(schoolId, { kind: 'pupil', fileName: 'sims.csv', csv: toCsv(simsHeaders, pupils.map((pupil) => pupil.cells)) }, context);
+      const again = await haven.services.people.startImport(
+        schoolId,
+        {
+          kind: 'pupil',
+          fileName: 'sims.csv',
+          csv: toCsv(
+            simsHeaders,
+            pupils.map((pupil) => pupil.cells),
+          ),
+        },
+        context,
+      );
       assert.deepEqual([again.plan!.creates.length, again.plan!.changes.length, again.plan!.unchanged, again.plan!.leavers.length], [0, 0, 1000, 0]);
-      assert.deepEqual(await haven.services.people.applyImport(schoolId, again.importId, { validOnly: false }, context), { created: 0, changed: 0, unchanged: 1000, markedLeft: 0, skippedRows: 0 });
+      assert.deepEqual(await haven.services.people.applyImport(schoolId, again.importId, { validOnly: false }, context), {
+        created: 0,
+        changed: 0,
+        unchanged: 1000,
+        markedLeft: 0,
+        skippedRows: 0,
+      });
 
       const withoutOne = pupils.filter((pupil) => pupil.adno !== '100042').map((pupil) => pupil.cells);
       withoutOne[10]![8] = '3X'; // one pupil changes class
       const next = await haven.services.people.startImport(schoolId, { kind: 'pupil', fileName: 'sims.csv', csv: toCsv(simsHeaders, withoutOne) }, context);
-      assert.deepEqual(next.plan!.leavers.map((leaver) => leaver.misId), ['100042']);
-      assert.deepEqual(next.plan!.changes.map((change) => change.fields), [['class_name']]);
+      assert.deepEqual(
+        next.plan!.leavers.map((leaver) => leaver.misId),
+        ['100042'],
+      );
+      assert.deepEqual(
+        next.plan!.changes.map((change) => change.fields),
+        [['class_name']],
+      );
       await haven.services.people.applyImport(schoolId, next.importId, { validOnly: false }, context);
       const leaver = (await haven.services.people.list(schoolId, { kind: 'pupil', search: '100042', status: undefined })).people[0]!;
       assert.equal(leaver.status, 'left');
@@ -69,7 +103,25 @@ for (const dialect of dialects()) {
       const { schoolId } = await buildSchool(haven.services);
       const context = { schoolId };
       const pupils = simsPupils(20);
-      await haven.services.people.applyImport(schoolId, (await haven.services.people.startImport(schoolId, { kind: 'pupil', fileName: 'a.csv', csv: toCsv(simsHeaders, pupils.map((p) => p.cells)) }, context)).importId, { validOnly: false }, context);
+      await haven.services.people.applyImport(
+        schoolId,
+        (
+          await haven.services.people.startImport(
+            schoolId,
+            {
+              kind: 'pupil',
+              fileName: 'a.csv',
+              csv: toCsv(
+                simsHeaders,
+                pupils.map((p) => p.cells),
+              ),
+            },
+            context,
+          )
+        ).importId,
+        { validOnly: false },
+        context,
+      );
       const rows = pupils.map((pupil) => [...pupil.cells]);
       rows[3]![7] = 'Q';
       const preview = await haven.services.people.startImport(schoolId, { kind: 'pupil', fileName: 'b.csv', csv: toCsv(simsHeaders, rows) }, context);
@@ -92,10 +144,20 @@ for (const dialect of dialects()) {
       const previewPath = uploaded.location!;
       const unmapped = await agent.get(previewPath);
       assert.match(unmapped.body, /No column is chosen for “Legal last name”/);
-      await agent.post(`${previewPath}/mapping`, { 'column-misId': '0', 'column-legalFirstName': '1', 'column-legalLastName': '2', 'column-yearGroup': '3', 'column-className': '4', markLeavers: 'yes' });
+      await agent.post(`${previewPath}/mapping`, {
+        'column-misId': '0',
+        'column-legalFirstName': '1',
+        'column-legalLastName': '2',
+        'column-yearGroup': '3',
+        'column-className': '4',
+        markLeavers: 'yes',
+      });
       const preview = await agent.get(previewPath);
       assert.match(preview.body, /data-qa="creates">2</);
-      assert.match(preview.body, /<td class="govuk-table__cell">4<\/td><td class="govuk-table__cell">Family Surname<\/td><td class="govuk-table__cell">is empty<\/td>/);
+      assert.match(
+        preview.body,
+        /<td class="govuk-table__cell">4<\/td><td class="govuk-table__cell">Family Surname<\/td><td class="govuk-table__cell">is empty<\/td>/,
+      );
       const refused = await agent.post(`${previewPath}/apply`, {});
       assert.equal(refused.statusCode, 400);
       assert.match(refused.body, /The file has 1 problem/);

@@ -20,7 +20,15 @@ for (const dialect of dialects()) {
     after(() => haven.close());
 
     it('adds a pupil, who joins their class, year group and key stage', async () => {
-      const created = await head.post('/people', { kind: 'pupil', legalFirstName: 'Tilly', legalLastName: 'Oakes', dateOfBirth: '04/05/2018', yearGroup: '2', className: '2K', markers: ['send', 'eal'] });
+      const created = await head.post('/people', {
+        kind: 'pupil',
+        legalFirstName: 'Tilly',
+        legalLastName: 'Oakes',
+        dateOfBirth: '04/05/2018',
+        yearGroup: '2',
+        className: '2K',
+        markers: ['send', 'eal'],
+      });
       assert.equal(created.statusCode, 303);
       const page = await head.get(created.location!);
       assert.match(page.body, /Year 2, class 2K \(KS1\)/);
@@ -41,7 +49,13 @@ for (const dialect of dialects()) {
     });
 
     it('escapes what people type when it is shown back', async () => {
-      const created = await head.post('/people', { kind: 'visitor', legalFirstName: 'Eve', legalLastName: 'Visitor', organisation: '"><script>alert(1)</script>', jobTitle: "javascript:alert('x')" });
+      const created = await head.post('/people', {
+        kind: 'visitor',
+        legalFirstName: 'Eve',
+        legalLastName: 'Visitor',
+        organisation: '"><script>alert(1)</script>',
+        jobTitle: "javascript:alert('x')",
+      });
       const page = await head.get(created.location!);
       assert.doesNotMatch(page.body, /<script>alert\(1\)<\/script>/);
       assert.match(page.body, /&quot;&gt;&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
@@ -52,7 +66,11 @@ for (const dialect of dialects()) {
 
     it('marks a leaver as left and disables their account and sessions at once', async () => {
       const teacherUser = await buildUser(haven.services, schoolId, ['staff']);
-      const person = await haven.services.people.create(schoolId, { kind: 'staff', legalFirstName: 'Lou', legalLastName: 'Leaver', jobTitle: 'Teacher' }, { schoolId });
+      const person = await haven.services.people.create(
+        schoolId,
+        { kind: 'staff', legalFirstName: 'Lou', legalLastName: 'Leaver', jobTitle: 'Teacher' },
+        { schoolId },
+      );
       await haven.services.handle.db.updateTable('users').set({ person_id: person.id }).where('id', '=', teacherUser.userId).execute();
       const teacher = new TestAgent(haven.app);
       await teacher.signIn(teacherUser.email, teacherUser.password);
@@ -66,7 +84,11 @@ for (const dialect of dialects()) {
     });
 
     it('invites a member of staff from their record, so marking them as left disables the account', async () => {
-      const person = await haven.services.people.create(schoolId, { kind: 'staff', legalFirstName: 'Nia', legalLastName: 'Brook', jobTitle: 'Teaching assistant', email: 'nia.brook@fernbrook.test' }, { schoolId });
+      const person = await haven.services.people.create(
+        schoolId,
+        { kind: 'staff', legalFirstName: 'Nia', legalLastName: 'Brook', jobTitle: 'Teaching assistant', email: 'nia.brook@fernbrook.test' },
+        { schoolId },
+      );
       assert.match((await head.get(`/people/${person.id}`)).body, /data-qa="invite-person"/);
       const form = await head.get(`/admin/users/new?person=${person.id}`);
       assert.match(form.body, /value="nia.brook@fernbrook.test"/);
@@ -81,8 +103,15 @@ for (const dialect of dialects()) {
 
     it('links parents with parental responsibility to a pupil', async () => {
       const pupil = await haven.services.people.create(schoolId, { kind: 'pupil', legalFirstName: 'Kit', legalLastName: 'Rowe', yearGroup: 4 }, { schoolId });
-      const parent = await haven.services.people.create(schoolId, { kind: 'parent', legalFirstName: 'Jan', legalLastName: 'Rowe', phone: '07700 900123' }, { schoolId });
-      assert.equal((await head.post(`/people/${pupil.id}/guardians`, { parentId: parent.id, relationship: 'Father', parentalResponsibility: 'yes' })).statusCode, 303);
+      const parent = await haven.services.people.create(
+        schoolId,
+        { kind: 'parent', legalFirstName: 'Jan', legalLastName: 'Rowe', phone: '07700 900123' },
+        { schoolId },
+      );
+      assert.equal(
+        (await head.post(`/people/${pupil.id}/guardians`, { parentId: parent.id, relationship: 'Father', parentalResponsibility: 'yes' })).statusCode,
+        303,
+      );
       assert.match((await head.get(`/people/${pupil.id}`)).body, /Jan Rowe<\/a> — Father \(parental responsibility\)/);
       assert.match((await head.get(`/people/${parent.id}`)).body, /Kit Rowe/);
     });

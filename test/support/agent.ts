@@ -42,7 +42,11 @@ export class TestAgent {
     return this.cookies.get(name);
   }
 
-  async request(method: 'GET' | 'POST', url: string, options: { form?: Form; headers?: Record<string, string>; payload?: string | Buffer } = {}): Promise<Response> {
+  async request(
+    method: 'GET' | 'POST',
+    url: string,
+    options: { form?: Form; headers?: Record<string, string>; payload?: string | Buffer } = {},
+  ): Promise<Response> {
     const headers: Record<string, string> = { ...options.headers };
     if (this.cookies.size > 0) headers.cookie = this.cookieHeader();
     let payload = options.payload;

@@ -27,7 +27,13 @@ export async function launchChromium(): Promise<Browser> {
 export async function startTestServer(): Promise<RunningHaven & { cleanup(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'haven-browser-'));
   const port = await freePort();
-  const config = loadConfig({ NODE_ENV: 'test', PORT: String(port), HAVEN_SECRET: testSecret, HAVEN_DATA_DIR: dataDir, PUBLIC_URL: `http://127.0.0.1:${port}` });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: String(port),
+    HAVEN_SECRET: testSecret,
+    HAVEN_DATA_DIR: dataDir,
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+  });
   const running = await startServer(config, { logger: false });
   return {
     ...running,

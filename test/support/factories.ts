@@ -11,7 +11,11 @@ const unique = () => `${Date.now().toString(36)}${(counter += 1)}`;
 /** A school with its first headteacher (two-factor enrolled, so the secret is returned). */
 export async function buildSchool(services: Services, name = 'Fernbrook Primary School') {
   const email = `head-${unique()}@fernbrook.test`;
-  const { school, userId } = await setUpSchool(services, { schoolName: name, urn: '', headName: 'Robin Ashdown', headEmail: email, password: testPassword }, { allowWhenSchoolsExist: true });
+  const { school, userId } = await setUpSchool(
+    services,
+    { schoolName: name, urn: '', headName: 'Robin Ashdown', headEmail: email, password: testPassword },
+    { allowWhenSchoolsExist: true },
+  );
   const totpSecret = newTotpSecret();
   await services.auth.enrolSecret(services.handle.db, school.id, userId, totpSecret);
   return { school, schoolId: school.id, head: { userId, email, password: testPassword, totpSecret } };
@@ -20,9 +24,16 @@ export async function buildSchool(services: Services, name = 'Fernbrook Primary 
 /** An active account with the given roles; two-factor enrolled when `twoFactor` is set. */
 export async function buildUser(services: Services, schoolId: string, roles: Role[], options: { twoFactor?: boolean; name?: string } = {}) {
   const email = `${roles[0] ?? 'user'}-${unique()}@fernbrook.test`;
-  const userId = await services.handle.db.transaction().execute((trx) =>
-    services.users.createWithPassword(trx, schoolId, { displayName: options.name ?? `Test ${roles.join(' ')}`, email, roles, password: testPassword }, { schoolId }),
-  );
+  const userId = await services.handle.db
+    .transaction()
+    .execute((trx) =>
+      services.users.createWithPassword(
+        trx,
+        schoolId,
+        { displayName: options.name ?? `Test ${roles.join(' ')}`, email, roles, password: testPassword },
+        { schoolId },
+      ),
+    );
   let totpSecret: string | undefined;
   if (options.twoFactor) {
     totpSecret = newTotpSecret();
@@ -32,5 +43,9 @@ export async function buildUser(services: Services, schoolId: string, roles: Rol
 }
 
 export async function buildPupil(services: Services, schoolId: string, overrides: Partial<PersonInput> = {}) {
-  return services.people.create(schoolId, { kind: 'pupil', legalFirstName: 'Ada', legalLastName: `Pupil${unique()}`, yearGroup: 3, className: '3K', ...overrides }, { schoolId });
+  return services.people.create(
+    schoolId,
+    { kind: 'pupil', legalFirstName: 'Ada', legalLastName: `Pupil${unique()}`, yearGroup: 3, className: '3K', ...overrides },
+    { schoolId },
+  );
 }

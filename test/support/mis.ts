@@ -2,7 +2,21 @@
 const first = ['Ada', 'Ben', 'Cara', 'Dev', 'Esi', 'Finn', 'Gia', 'Hal', 'Iris', 'Jon', 'Kai', 'Lena', 'Milo', 'Nell', 'Omar', 'Pia'];
 const last = ['Arden', 'Birch', 'Colley', 'Drake', 'Eaves', 'Frome', 'Gale', 'Heath', 'Irwin', 'Joss', 'Kemp', 'Lowe', 'Mayo', 'Nash'];
 
-export const simsHeaders = ['Adno', 'UPN', 'Legal Surname', 'Legal Forename', 'Preferred Forename', 'DOB', 'Gender', 'Year', 'Reg', 'SEN Status', 'EAL', 'In Care', 'Admission Date'];
+export const simsHeaders = [
+  'Adno',
+  'UPN',
+  'Legal Surname',
+  'Legal Forename',
+  'Preferred Forename',
+  'DOB',
+  'Gender',
+  'Year',
+  'Reg',
+  'SEN Status',
+  'EAL',
+  'In Care',
+  'Admission Date',
+];
 
 export interface PupilRow {
   adno: string;
@@ -15,7 +29,21 @@ export function simsPupils(count: number): PupilRow[] {
     const adno = String(100000 + i);
     return {
       adno,
-      cells: [adno, `A${String(800000000000 + i)}`, last[i % last.length]!, first[i % first.length]!, i % 9 === 0 ? 'Sunny' : '', `${String(1 + (i % 28)).padStart(2, '0')}/0${1 + (i % 9)}/${2020 - year}`, i % 2 ? 'M' : 'F', year === 0 ? 'R' : String(year), `${year === 0 ? 'R' : year}${i % 2 ? 'K' : 'M'}`, i % 11 === 0 ? 'K' : 'N', i % 5 === 0 ? 'Y' : 'N', 'N', '01/09/2022'],
+      cells: [
+        adno,
+        `A${String(800000000000 + i)}`,
+        last[i % last.length]!,
+        first[i % first.length]!,
+        i % 9 === 0 ? 'Sunny' : '',
+        `${String(1 + (i % 28)).padStart(2, '0')}/0${1 + (i % 9)}/${2020 - year}`,
+        i % 2 ? 'M' : 'F',
+        year === 0 ? 'R' : String(year),
+        `${year === 0 ? 'R' : year}${i % 2 ? 'K' : 'M'}`,
+        i % 11 === 0 ? 'K' : 'N',
+        i % 5 === 0 ? 'Y' : 'N',
+        'N',
+        '01/09/2022',
+      ],
     };
   });
 }

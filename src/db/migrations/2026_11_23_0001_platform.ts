@@ -45,9 +45,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('user_id', 'text', (c) => c.notNull())
     .addColumn('role', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('user_roles_pk', ['school_id', 'user_id', 'role'])
-    .addForeignKeyConstraint('user_roles_user_fk', ['school_id', 'user_id'], 'users', ['school_id', 'id'], (fk) =>
-      fk.onDelete('cascade'),
-    )
+    .addForeignKeyConstraint('user_roles_user_fk', ['school_id', 'user_id'], 'users', ['school_id', 'id'], (fk) => fk.onDelete('cascade'))
     .execute();
 
   await db.schema
@@ -58,9 +56,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('password_hash', 'text', (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('password_history_pk', ['school_id', 'user_id', 'id'])
-    .addForeignKeyConstraint('password_history_user_fk', ['school_id', 'user_id'], 'users', ['school_id', 'id'], (fk) =>
-      fk.onDelete('cascade'),
-    )
+    .addForeignKeyConstraint('password_history_user_fk', ['school_id', 'user_id'], 'users', ['school_id', 'id'], (fk) => fk.onDelete('cascade'))
     .execute();
 
   await db.schema
@@ -70,9 +66,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('code_hash', 'text', (c) => c.notNull())
     .addColumn('used_at', 'text')
     .addPrimaryKeyConstraint('recovery_codes_pk', ['school_id', 'user_id', 'code_hash'])
-    .addForeignKeyConstraint('recovery_codes_user_fk', ['school_id', 'user_id'], 'users', ['school_id', 'id'], (fk) =>
-      fk.onDelete('cascade'),
-    )
+    .addForeignKeyConstraint('recovery_codes_user_fk', ['school_id', 'user_id'], 'users', ['school_id', 'id'], (fk) => fk.onDelete('cascade'))
     .execute();
 
   await db.schema
@@ -86,9 +80,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('ip', 'text')
     .addColumn('user_agent', 'text')
     .addPrimaryKeyConstraint('sessions_pk', ['school_id', 'id'])
-    .addForeignKeyConstraint('sessions_user_fk', ['school_id', 'user_id'], 'users', ['school_id', 'id'], (fk) =>
-      fk.onDelete('cascade'),
-    )
+    .addForeignKeyConstraint('sessions_user_fk', ['school_id', 'user_id'], 'users', ['school_id', 'id'], (fk) => fk.onDelete('cascade'))
     .execute();
   await db.schema.createIndex('sessions_school_user').on('sessions').columns(['school_id', 'user_id']).execute();
 
@@ -103,9 +95,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('expires_at', 'text', (c) => c.notNull())
     .addColumn('used_at', 'text')
     .addPrimaryKeyConstraint('one_time_tokens_pk', ['school_id', 'id'])
-    .addForeignKeyConstraint('one_time_tokens_user_fk', ['school_id', 'user_id'], 'users', ['school_id', 'id'], (fk) =>
-      fk.onDelete('cascade'),
-    )
+    .addForeignKeyConstraint('one_time_tokens_user_fk', ['school_id', 'user_id'], 'users', ['school_id', 'id'], (fk) => fk.onDelete('cascade'))
     .execute();
 
   await db.schema
@@ -140,16 +130,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('audit_events_pk', ['school_id', 'seq'])
     .execute();
   await db.schema.createIndex('audit_events_school_at').on('audit_events').columns(['school_id', 'at']).execute();
-  await db.schema
-    .createIndex('audit_events_school_actor')
-    .on('audit_events')
-    .columns(['school_id', 'actor_user_id', 'at'])
-    .execute();
-  await db.schema
-    .createIndex('audit_events_school_target')
-    .on('audit_events')
-    .columns(['school_id', 'target_type', 'target_id'])
-    .execute();
+  await db.schema.createIndex('audit_events_school_actor').on('audit_events').columns(['school_id', 'actor_user_id', 'at']).execute();
+  await db.schema.createIndex('audit_events_school_target').on('audit_events').columns(['school_id', 'target_type', 'target_id']).execute();
   // The head row serialises appends per school (row lock on PostgreSQL, single writer on SQLite).
   await db.schema
     .createTable('audit_heads')
@@ -207,11 +189,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .unique()
     .where(sql.ref('mis_id'), 'is not', null)
     .execute();
-  await db.schema
-    .createIndex('people_school_kind_name')
-    .on('people')
-    .columns(['school_id', 'kind', 'legal_last_name', 'legal_first_name'])
-    .execute();
+  await db.schema.createIndex('people_school_kind_name').on('people').columns(['school_id', 'kind', 'legal_last_name', 'legal_first_name']).execute();
 
   await db.schema
     .createTable('groups')
@@ -224,12 +202,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('groups_pk', ['school_id', 'id'])
     .execute();
-  await db.schema
-    .createIndex('groups_school_kind_code')
-    .on('groups')
-    .columns(['school_id', 'kind', 'code'])
-    .unique()
-    .execute();
+  await db.schema.createIndex('groups_school_kind_code').on('groups').columns(['school_id', 'kind', 'code']).unique().execute();
 
   await db.schema
     .createTable('group_members')
@@ -237,12 +210,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('group_id', 'text', (c) => c.notNull())
     .addColumn('person_id', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('group_members_pk', ['school_id', 'group_id', 'person_id'])
-    .addForeignKeyConstraint('group_members_group_fk', ['school_id', 'group_id'], 'groups', ['school_id', 'id'], (fk) =>
-      fk.onDelete('cascade'),
-    )
-    .addForeignKeyConstraint('group_members_person_fk', ['school_id', 'person_id'], 'people', ['school_id', 'id'], (fk) =>
-      fk.onDelete('cascade'),
-    )
+    .addForeignKeyConstraint('group_members_group_fk', ['school_id', 'group_id'], 'groups', ['school_id', 'id'], (fk) => fk.onDelete('cascade'))
+    .addForeignKeyConstraint('group_members_person_fk', ['school_id', 'person_id'], 'people', ['school_id', 'id'], (fk) => fk.onDelete('cascade'))
     .execute();
   await db.schema.createIndex('group_members_school_person').on('group_members').columns(['school_id', 'person_id']).execute();
 
@@ -255,12 +224,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('parental_responsibility', 'integer', (c) => c.notNull())
     .addColumn('priority', 'integer', (c) => c.notNull().defaultTo(1))
     .addPrimaryKeyConstraint('guardianships_pk', ['school_id', 'parent_id', 'pupil_id'])
-    .addForeignKeyConstraint('guardianships_parent_fk', ['school_id', 'parent_id'], 'people', ['school_id', 'id'], (fk) =>
-      fk.onDelete('cascade'),
-    )
-    .addForeignKeyConstraint('guardianships_pupil_fk', ['school_id', 'pupil_id'], 'people', ['school_id', 'id'], (fk) =>
-      fk.onDelete('cascade'),
-    )
+    .addForeignKeyConstraint('guardianships_parent_fk', ['school_id', 'parent_id'], 'people', ['school_id', 'id'], (fk) => fk.onDelete('cascade'))
+    .addForeignKeyConstraint('guardianships_pupil_fk', ['school_id', 'pupil_id'], 'people', ['school_id', 'id'], (fk) => fk.onDelete('cascade'))
     .execute();
   await db.schema.createIndex('guardianships_school_pupil').on('guardianships').columns(['school_id', 'pupil_id']).execute();
 

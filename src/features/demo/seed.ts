@@ -9,18 +9,144 @@ import { setUpSchool } from '../setup/service.js';
  */
 
 const firstNames = [
-  'Amelia', 'Oliver', 'Isla', 'George', 'Ava', 'Noah', 'Mia', 'Arthur', 'Ivy', 'Leo', 'Freya', 'Oscar', 'Lily', 'Theo', 'Florence', 'Harry',
-  'Willow', 'Jack', 'Rosie', 'Charlie', 'Sophia', 'Finley', 'Isabella', 'Henry', 'Grace', 'Alfie', 'Ella', 'Jacob', 'Evie', 'Thomas', 'Poppy',
-  'Muhammad', 'Aisha', 'Yusuf', 'Zara', 'Ibrahim', 'Maryam', 'Arjun', 'Priya', 'Kofi', 'Amara', 'Tomasz', 'Zofia', 'Mateo', 'Lucia', 'Ravi',
-  'Nia', 'Dylan', 'Erin', 'Reuben', 'Sienna', 'Elijah', 'Hallie', 'Ezra', 'Maisie', 'Louis', 'Phoebe', 'Stanley', 'Harper', 'Bobby', 'Esme',
+  'Amelia',
+  'Oliver',
+  'Isla',
+  'George',
+  'Ava',
+  'Noah',
+  'Mia',
+  'Arthur',
+  'Ivy',
+  'Leo',
+  'Freya',
+  'Oscar',
+  'Lily',
+  'Theo',
+  'Florence',
+  'Harry',
+  'Willow',
+  'Jack',
+  'Rosie',
+  'Charlie',
+  'Sophia',
+  'Finley',
+  'Isabella',
+  'Henry',
+  'Grace',
+  'Alfie',
+  'Ella',
+  'Jacob',
+  'Evie',
+  'Thomas',
+  'Poppy',
+  'Muhammad',
+  'Aisha',
+  'Yusuf',
+  'Zara',
+  'Ibrahim',
+  'Maryam',
+  'Arjun',
+  'Priya',
+  'Kofi',
+  'Amara',
+  'Tomasz',
+  'Zofia',
+  'Mateo',
+  'Lucia',
+  'Ravi',
+  'Nia',
+  'Dylan',
+  'Erin',
+  'Reuben',
+  'Sienna',
+  'Elijah',
+  'Hallie',
+  'Ezra',
+  'Maisie',
+  'Louis',
+  'Phoebe',
+  'Stanley',
+  'Harper',
+  'Bobby',
+  'Esme',
 ];
-const womenFirstNames = ['Claire', 'Sarah', 'Rachel', 'Emma', 'Helen', 'Laura', 'Nicola', 'Joanne', 'Fatima', 'Sunita', 'Grace', 'Agnieszka', 'Chloe', 'Hannah', 'Kerry'];
-const menFirstNames = ['David', 'James', 'Mark', 'Paul', 'Andrew', 'Richard', 'Stephen', 'Gareth', 'Imran', 'Deepak', 'Samuel', 'Piotr', 'Daniel', 'Matthew', 'Lee'];
+const womenFirstNames = [
+  'Claire',
+  'Sarah',
+  'Rachel',
+  'Emma',
+  'Helen',
+  'Laura',
+  'Nicola',
+  'Joanne',
+  'Fatima',
+  'Sunita',
+  'Grace',
+  'Agnieszka',
+  'Chloe',
+  'Hannah',
+  'Kerry',
+];
+const menFirstNames = [
+  'David',
+  'James',
+  'Mark',
+  'Paul',
+  'Andrew',
+  'Richard',
+  'Stephen',
+  'Gareth',
+  'Imran',
+  'Deepak',
+  'Samuel',
+  'Piotr',
+  'Daniel',
+  'Matthew',
+  'Lee',
+];
 const adultFirstNames = [...womenFirstNames, ...menFirstNames];
 const surnames = [
-  'Ashworth', 'Bramley', 'Carrow', 'Dunmore', 'Ellery', 'Fenwick', 'Garside', 'Hollins', 'Ingham', 'Jessop', 'Kettering', 'Lambeth', 'Marsden',
-  'Northam', 'Oakley', 'Pennick', 'Quarry', 'Rudd', 'Stanway', 'Thursby', 'Underhill', 'Varley', 'Whitcombe', 'Yardley', 'Ahmed', 'Begum',
-  'Chowdhury', 'Dasgupta', 'Okafor', 'Mensah', 'Nowak', 'Kowalczyk', 'Santos', 'Rossi', 'Patel', 'Shah', 'Evans', 'Hughes', 'Lloyd', 'Moss',
+  'Ashworth',
+  'Bramley',
+  'Carrow',
+  'Dunmore',
+  'Ellery',
+  'Fenwick',
+  'Garside',
+  'Hollins',
+  'Ingham',
+  'Jessop',
+  'Kettering',
+  'Lambeth',
+  'Marsden',
+  'Northam',
+  'Oakley',
+  'Pennick',
+  'Quarry',
+  'Rudd',
+  'Stanway',
+  'Thursby',
+  'Underhill',
+  'Varley',
+  'Whitcombe',
+  'Yardley',
+  'Ahmed',
+  'Begum',
+  'Chowdhury',
+  'Dasgupta',
+  'Okafor',
+  'Mensah',
+  'Nowak',
+  'Kowalczyk',
+  'Santos',
+  'Rossi',
+  'Patel',
+  'Shah',
+  'Evans',
+  'Hughes',
+  'Lloyd',
+  'Moss',
 ];
 
 function random(seed: number): () => number {
@@ -71,13 +197,39 @@ export async function seedDemoSchool(services: Services, options: { seed?: numbe
   const schoolId = school.id;
   await services.auth.enrolSecret(services.handle.db, schoolId, headId, demoTotpSecret);
   const context: AuditContext = { schoolId };
-  const accounts: DemoAccount[] = [{ email: headEmail, roles: ['headteacher', 'staff'], description: 'Headteacher (two-factor: the code is shown on the sign-in page in the demo)' }];
+  const accounts: DemoAccount[] = [
+    { email: headEmail, roles: ['headteacher', 'staff'], description: 'Headteacher (two-factor: the code is shown on the sign-in page in the demo)' },
+  ];
 
   const staff: StaffSeed[] = [
-    { first: 'Priya', last: 'Dasgupta', jobTitle: 'Deputy headteacher and DSL', account: { roles: ['dsl', 'staff'], description: 'Designated safeguarding lead (two-factor)', local: 'dsl' }, post: ['dsl'] },
-    { first: 'Gareth', last: 'Lloyd', jobTitle: 'Assistant headteacher (inclusion) and SENCO', account: { roles: ['deputy_dsl', 'staff'], description: 'Deputy DSL (two-factor)', local: 'deputy' }, post: ['deputy_dsl'] },
-    { first: 'Hannah', last: 'Whitcombe', jobTitle: 'Computing lead and e-safety coordinator', account: { roles: ['esafety_lead', 'staff'], description: 'E-safety lead (two-factor)', local: 'esafety' }, post: ['esafety_lead'] },
-    { first: 'Lee', last: 'Varley', jobTitle: 'IT technician', account: { roles: ['technician'], description: 'Technician', local: 'technician' }, post: ['network_manager'] },
+    {
+      first: 'Priya',
+      last: 'Dasgupta',
+      jobTitle: 'Deputy headteacher and DSL',
+      account: { roles: ['dsl', 'staff'], description: 'Designated safeguarding lead (two-factor)', local: 'dsl' },
+      post: ['dsl'],
+    },
+    {
+      first: 'Gareth',
+      last: 'Lloyd',
+      jobTitle: 'Assistant headteacher (inclusion) and SENCO',
+      account: { roles: ['deputy_dsl', 'staff'], description: 'Deputy DSL (two-factor)', local: 'deputy' },
+      post: ['deputy_dsl'],
+    },
+    {
+      first: 'Hannah',
+      last: 'Whitcombe',
+      jobTitle: 'Computing lead and e-safety coordinator',
+      account: { roles: ['esafety_lead', 'staff'], description: 'E-safety lead (two-factor)', local: 'esafety' },
+      post: ['esafety_lead'],
+    },
+    {
+      first: 'Lee',
+      last: 'Varley',
+      jobTitle: 'IT technician',
+      account: { roles: ['technician'], description: 'Technician', local: 'technician' },
+      post: ['network_manager'],
+    },
     { first: 'Joanne', last: 'Hollins', jobTitle: 'School business manager', post: ['siro', 'iao'] },
     { first: 'Kerry', last: 'Marsden', jobTitle: 'Office manager' },
     { first: 'Samuel', last: 'Okafor', jobTitle: 'Site manager' },
@@ -90,7 +242,12 @@ export async function seedDemoSchool(services: Services, options: { seed?: numbe
   classNames.forEach((klass, index) => {
     const first = pick(adultFirstNames);
     const last = pick(surnames);
-    staff.push({ first, last, jobTitle: `Class teacher, ${klass.name}`, ...(index === 6 ? { account: { roles: ['staff'], description: 'Class teacher', local: 'teacher' } } : {}) });
+    staff.push({
+      first,
+      last,
+      jobTitle: `Class teacher, ${klass.name}`,
+      ...(index === 6 ? { account: { roles: ['staff'], description: 'Class teacher', local: 'teacher' } } : {}),
+    });
   });
   for (let i = 0; i < 12; i += 1) staff.push({ first: pick(adultFirstNames), last: pick(surnames), jobTitle: 'Teaching assistant' });
   staff.push({ first: 'Nicola', last: 'Stanway', jobTitle: 'Midday supervisor' });
@@ -112,25 +269,78 @@ export async function seedDemoSchool(services: Services, options: { seed?: numbe
     for (const member of staff) {
       staffNumber += 1;
       const email = member.account ? `${member.account.local}@${demoDomain}` : `${member.first}.${member.last}${staffNumber}@${demoDomain}`.toLowerCase();
-      const person = await services.people.createPerson(trx, schoolId, { kind: 'staff', legalFirstName: member.first, legalLastName: member.last, jobTitle: member.jobTitle, email, misId: `S${staffNumber}`, startDate: '2019-09-01' }, context, cache);
+      const person = await services.people.createPerson(
+        trx,
+        schoolId,
+        {
+          kind: 'staff',
+          legalFirstName: member.first,
+          legalLastName: member.last,
+          jobTitle: member.jobTitle,
+          email,
+          misId: `S${staffNumber}`,
+          startDate: '2019-09-01',
+        },
+        context,
+        cache,
+      );
       counts.staff += 1;
       if (member.account) {
-        const userId = await services.users.createWithPassword(trx, schoolId, { displayName: `${member.first} ${member.last}`, email, roles: member.account.roles, personId: person.id, password: demoPassword }, context);
+        const userId = await services.users.createWithPassword(
+          trx,
+          schoolId,
+          { displayName: `${member.first} ${member.last}`, email, roles: member.account.roles, personId: person.id, password: demoPassword },
+          context,
+        );
         accounts.push({ email, roles: member.account.roles, description: member.account.description });
         if (member.account.roles.some((role) => ['dsl', 'deputy_dsl', 'esafety_lead'].includes(role))) {
           await services.auth.enrolSecret(trx, schoolId, userId, demoTotpSecret);
         }
       }
       for (const post of member.post ?? []) {
-        await services.people.assignPost(trx, schoolId, { post, personId: person.id, name: `${member.first} ${member.last}`, contact: post === 'network_manager' ? 'IT office, ext. 214' : 'School office' }, context);
+        await services.people.assignPost(
+          trx,
+          schoolId,
+          { post, personId: person.id, name: `${member.first} ${member.last}`, contact: post === 'network_manager' ? 'IT office, ext. 214' : 'School office' },
+          context,
+        );
       }
     }
     for (const governor of governors) {
       const email = `${governor.first}.${governor.last}@${demoDomain}`.toLowerCase();
-      const person = await services.people.createPerson(trx, schoolId, { kind: 'governor', legalFirstName: governor.first, legalLastName: governor.last, jobTitle: governor.post === 'chair_of_governors' ? 'Chair of governors' : 'Governor', email }, context, cache);
-      if (governor.post) await services.people.assignPost(trx, schoolId, { post: governor.post, personId: person.id, name: `${governor.first} ${governor.last}`, contact: 'Via the school office' }, context);
+      const person = await services.people.createPerson(
+        trx,
+        schoolId,
+        {
+          kind: 'governor',
+          legalFirstName: governor.first,
+          legalLastName: governor.last,
+          jobTitle: governor.post === 'chair_of_governors' ? 'Chair of governors' : 'Governor',
+          email,
+        },
+        context,
+        cache,
+      );
+      if (governor.post)
+        await services.people.assignPost(
+          trx,
+          schoolId,
+          { post: governor.post, personId: person.id, name: `${governor.first} ${governor.last}`, contact: 'Via the school office' },
+          context,
+        );
       if (governor.account) {
-        await services.users.createWithPassword(trx, schoolId, { displayName: `${governor.first} ${governor.last}`, email: `governor@${demoDomain}`, roles: ['governor'], personId: person.id, password: demoPassword }, context);
+        await services.users.createWithPassword(
+          trx,
+          schoolId,
+          {
+            displayName: `${governor.first} ${governor.last}`,
+            email: `governor@${demoDomain}`,
+            roles: ['governor'],
+            personId: person.id,
+            password: demoPassword,
+          },
+          context,
+        );
         accounts.push({ email: `governor@${demoDomain}`, roles: ['governor'], description: 'Chair of governors' });
       }
     }
@@ -178,7 +388,13 @@ export async function seedDemoSchool(services: Services, options: { seed?: numbe
             const parent = await services.people.createPerson(
               trx,
               schoolId,
-              { kind: 'parent', legalFirstName: first, legalLastName: surname, email: `${first}.${surname}.${admission}@${demoDomain}`.toLowerCase(), phone: `07700 900${String(100 + ((admission * 7 + p) % 900)).padStart(3, '0')}` },
+              {
+                kind: 'parent',
+                legalFirstName: first,
+                legalLastName: surname,
+                email: `${first}.${surname}.${admission}@${demoDomain}`.toLowerCase(),
+                phone: `07700 900${String(100 + ((admission * 7 + p) % 900)).padStart(3, '0')}`,
+              },
               context,
               cache,
             );
@@ -187,7 +403,12 @@ export async function seedDemoSchool(services: Services, options: { seed?: numbe
           }
         }
         for (const [index, parentId] of parentIds.entries()) {
-          await services.people.linkGuardian(trx, schoolId, { parentId, pupilId: pupil.id, relationship: index === 0 ? 'Mother' : 'Father', parentalResponsibility: true, priority: index + 1 }, context);
+          await services.people.linkGuardian(
+            trx,
+            schoolId,
+            { parentId, pupilId: pupil.id, relationship: index === 0 ? 'Mother' : 'Father', parentalResponsibility: true, priority: index + 1 },
+            context,
+          );
         }
         previousFamily = { parents: parentIds, surname };
       }

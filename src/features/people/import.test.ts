@@ -5,10 +5,29 @@ import { parseDate, parseYearGroup } from './schema.js';
 
 describe('reading MIS exports', () => {
   it('recognises SIMS and Arbor column headings', () => {
-    const sims = autoMapping(['Adno', 'Legal Surname', 'Legal Forename', 'Preferred Forename', 'DOB', 'Gender', 'Year', 'Reg', 'SEN Status', 'EAL', 'In Care'], 'pupil');
-    assert.deepEqual([sims.misId, sims.legalLastName, sims.legalFirstName, sims.preferredFirstName, sims.dateOfBirth, sims.yearGroup, sims.className, sims.send, sims.lookedAfter], [0, 1, 2, 3, 4, 6, 7, 8, 10]);
+    const sims = autoMapping(
+      ['Adno', 'Legal Surname', 'Legal Forename', 'Preferred Forename', 'DOB', 'Gender', 'Year', 'Reg', 'SEN Status', 'EAL', 'In Care'],
+      'pupil',
+    );
+    assert.deepEqual(
+      [
+        sims.misId,
+        sims.legalLastName,
+        sims.legalFirstName,
+        sims.preferredFirstName,
+        sims.dateOfBirth,
+        sims.yearGroup,
+        sims.className,
+        sims.send,
+        sims.lookedAfter,
+      ],
+      [0, 1, 2, 3, 4, 6, 7, 8, 10],
+    );
     const arbor = autoMapping(['Student ID', 'First Name', 'Last Name', 'Date Of Birth', 'Year Group', 'Registration Form', 'Looked After'], 'pupil');
-    assert.deepEqual([arbor.misId, arbor.legalFirstName, arbor.legalLastName, arbor.dateOfBirth, arbor.yearGroup, arbor.className, arbor.lookedAfter], [0, 1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(
+      [arbor.misId, arbor.legalFirstName, arbor.legalLastName, arbor.dateOfBirth, arbor.yearGroup, arbor.className, arbor.lookedAfter],
+      [0, 1, 2, 3, 4, 5, 6],
+    );
     assert.equal(arbor.send, null);
   });
 
@@ -35,7 +54,8 @@ describe('reading MIS exports', () => {
   });
 
   it('reports each bad cell by row number (as a spreadsheet shows it), column heading and reason', () => {
-    const csv = 'Adno,Legal Surname,Legal Forename,Year,DOB\n1,Arden,Ada,3,01/01/2018\n2,,Ben,4,01/01/2017\n3,Colley,Cara,Year 15,01/01/2016\n1,Drake,Dev,2,30/02/2019\n';
+    const csv =
+      'Adno,Legal Surname,Legal Forename,Year,DOB\n1,Arden,Ada,3,01/01/2018\n2,,Ben,4,01/01/2017\n3,Colley,Cara,Year 15,01/01/2016\n1,Drake,Dev,2,30/02/2019\n';
     const parsed = parseFile(csv, 'pupil', autoMapping(['Adno', 'Legal Surname', 'Legal Forename', 'Year', 'DOB'], 'pupil'));
     assert.deepEqual(parsed.problems, [
       { row: 3, column: 'Legal Surname', reason: 'is empty' },
@@ -50,7 +70,21 @@ describe('reading MIS exports', () => {
   it('plans creates, changes, unchanged rows and leavers, and never lists someone in the file as a leaver', () => {
     const headers = ['Adno', 'Legal Surname', 'Legal Forename', 'Year'];
     const parsed = parseFile('Adno,Legal Surname,Legal Forename,Year\n1,Arden,Ada,3\n2,Birch,Ben,5\n4,,Bad,2\n', 'pupil', autoMapping(headers, 'pupil'));
-    const base = { preferred_first_name: null, preferred_last_name: null, date_of_birth: null, gender: null, class_name: null, send: 0, eal: 0, looked_after: 0, job_title: null, email: null, start_date: null, leave_date: null, status: 'current' };
+    const base = {
+      preferred_first_name: null,
+      preferred_last_name: null,
+      date_of_birth: null,
+      gender: null,
+      class_name: null,
+      send: 0,
+      eal: 0,
+      looked_after: 0,
+      job_title: null,
+      email: null,
+      start_date: null,
+      leave_date: null,
+      status: 'current',
+    };
     const existing = [
       { ...base, id: 'p1', mis_id: '1', legal_first_name: 'Ada', legal_last_name: 'Arden', year_group: 3 },
       { ...base, id: 'p2', mis_id: '2', legal_first_name: 'Ben', legal_last_name: 'Birch', year_group: 4 },
@@ -59,8 +93,14 @@ describe('reading MIS exports', () => {
     ];
     const plan = planImport(parsed, existing, { markLeavers: true });
     assert.equal(plan.unchanged, 1);
-    assert.deepEqual(plan.changes.map((change) => [change.misId, change.fields]), [['2', ['year_group']]]);
-    assert.deepEqual(plan.leavers.map((leaver) => leaver.misId), ['3']);
+    assert.deepEqual(
+      plan.changes.map((change) => [change.misId, change.fields]),
+      [['2', ['year_group']]],
+    );
+    assert.deepEqual(
+      plan.leavers.map((leaver) => leaver.misId),
+      ['3'],
+    );
     assert.equal(plan.creates.length, 0);
     assert.deepEqual(planImport(parsed, existing, { markLeavers: false }).leavers, []);
   });

@@ -49,7 +49,22 @@ export const importFieldLabels: Record<ImportField, string> = {
 };
 
 export const fieldsFor: Record<ImportKind, readonly ImportField[]> = {
-  pupil: ['misId', 'legalFirstName', 'legalLastName', 'preferredFirstName', 'preferredLastName', 'dateOfBirth', 'gender', 'yearGroup', 'className', 'send', 'eal', 'lookedAfter', 'startDate', 'leaveDate'],
+  pupil: [
+    'misId',
+    'legalFirstName',
+    'legalLastName',
+    'preferredFirstName',
+    'preferredLastName',
+    'dateOfBirth',
+    'gender',
+    'yearGroup',
+    'className',
+    'send',
+    'eal',
+    'lookedAfter',
+    'startDate',
+    'leaveDate',
+  ],
   staff: ['misId', 'legalFirstName', 'legalLastName', 'preferredFirstName', 'preferredLastName', 'jobTitle', 'email', 'startDate', 'leaveDate'],
 };
 
@@ -57,7 +72,22 @@ const requiredFields: readonly ImportField[] = ['misId', 'legalFirstName', 'lega
 
 // Header spellings seen in SIMS and Arbor exports, compared without case, spaces or punctuation.
 const synonyms: Record<ImportField, string[]> = {
-  misId: ['misid', 'adno', 'admissionnumber', 'admno', 'studentid', 'pupilid', 'arborid', 'upn', 'uniquepupilnumber', 'staffcode', 'staffid', 'employeeid', 'personid', 'id'],
+  misId: [
+    'misid',
+    'adno',
+    'admissionnumber',
+    'admno',
+    'studentid',
+    'pupilid',
+    'arborid',
+    'upn',
+    'uniquepupilnumber',
+    'staffcode',
+    'staffid',
+    'employeeid',
+    'personid',
+    'id',
+  ],
   legalFirstName: ['legalforename', 'legalfirstname', 'forename', 'firstname', 'givenname', 'forenames'],
   legalLastName: ['legalsurname', 'legallastname', 'surname', 'lastname', 'familyname'],
   preferredFirstName: ['preferredforename', 'preferredfirstname', 'knownas', 'chosenforename'],
@@ -110,7 +140,21 @@ export interface ImportRow {
   misId: string;
   values: Pick<
     PersonTable,
-    'legal_first_name' | 'legal_last_name' | 'preferred_first_name' | 'preferred_last_name' | 'date_of_birth' | 'gender' | 'year_group' | 'class_name' | 'send' | 'eal' | 'looked_after' | 'job_title' | 'email' | 'start_date' | 'leave_date'
+    | 'legal_first_name'
+    | 'legal_last_name'
+    | 'preferred_first_name'
+    | 'preferred_last_name'
+    | 'date_of_birth'
+    | 'gender'
+    | 'year_group'
+    | 'class_name'
+    | 'send'
+    | 'eal'
+    | 'looked_after'
+    | 'job_title'
+    | 'email'
+    | 'start_date'
+    | 'leave_date'
   >;
 }
 
@@ -138,7 +182,16 @@ export function readCsv(text: string): string[][] {
   }
 }
 
-const textLimits: Partial<Record<ImportField, number>> = { misId: 40, legalFirstName: 100, legalLastName: 100, preferredFirstName: 100, preferredLastName: 100, className: 40, jobTitle: 100, email: 200 };
+const textLimits: Partial<Record<ImportField, number>> = {
+  misId: 40,
+  legalFirstName: 100,
+  legalLastName: 100,
+  preferredFirstName: 100,
+  preferredLastName: 100,
+  className: 40,
+  jobTitle: 100,
+  email: 200,
+};
 
 export function parseFile(text: string, kind: ImportKind, mapping: ColumnMapping): ParsedFile {
   const records = readCsv(text);
@@ -166,7 +219,11 @@ export function parseFile(text: string, kind: ImportKind, mapping: ColumnMapping
     };
     const problem = (fieldName: ImportField, reason: string) => {
       const column = mapping[fieldName];
-      rowProblems.push({ row: rowNumber, column: column === null || column === undefined ? importFieldLabels[fieldName] : (headers[column] ?? importFieldLabels[fieldName]), reason });
+      rowProblems.push({
+        row: rowNumber,
+        column: column === null || column === undefined ? importFieldLabels[fieldName] : (headers[column] ?? importFieldLabels[fieldName]),
+        reason,
+      });
     };
     const text = (fieldName: ImportField): string | null => {
       const value = cell(fieldName);
@@ -183,7 +240,8 @@ export function parseFile(text: string, kind: ImportKind, mapping: ColumnMapping
     };
     const yesNo = (fieldName: ImportField, parser: (value: string) => boolean | 'invalid'): number => {
       const parsed = parser(cell(fieldName));
-      if (parsed === 'invalid') problem(fieldName, `“${cell(fieldName)}” is not understood (use Y or N${fieldName === 'send' ? ', or K / E for SEN support / EHC plan' : ''})`);
+      if (parsed === 'invalid')
+        problem(fieldName, `“${cell(fieldName)}” is not understood (use Y or N${fieldName === 'send' ? ', or K / E for SEN support / EHC plan' : ''})`);
       return parsed === true ? 1 : 0;
     };
 
@@ -287,7 +345,15 @@ export function planImport(parsed: ParsedFile, existing: ExistingPerson[], optio
     const fields: string[] = compared.filter((column) => (person[column] ?? null) !== (row.values[column] ?? null));
     if (person.status === 'left' && !row.values.leave_date) fields.push('status');
     if (fields.length === 0) plan.unchanged += 1;
-    else plan.changes.push({ personId: person.id, row: row.row, misId: row.misId, name: `${row.values.legal_first_name} ${row.values.legal_last_name}`, fields, values: row.values });
+    else
+      plan.changes.push({
+        personId: person.id,
+        row: row.row,
+        misId: row.misId,
+        name: `${row.values.legal_first_name} ${row.values.legal_last_name}`,
+        fields,
+        values: row.values,
+      });
   }
   if (options.markLeavers) {
     for (const person of existing) {

@@ -41,10 +41,14 @@ export async function listPeople(db: DbOrTrx, schoolId: string, filter: PeopleFi
   if (filter.search) {
     const term = `%${filter.search.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
     // ESCAPE is explicit: SQLite's LIKE has no default escape character.
-    const matches = (column: 'legal_first_name' | 'legal_last_name' | 'preferred_first_name' | 'mis_id') => sql<boolean>`lower(${sql.ref(`people.${column}`)}) like ${term} escape '\\'`;
+    const matches = (column: 'legal_first_name' | 'legal_last_name' | 'preferred_first_name' | 'mis_id') =>
+      sql<boolean>`lower(${sql.ref(`people.${column}`)}) like ${term} escape '\\'`;
     query = query.where((eb) => eb.or([matches('legal_first_name'), matches('legal_last_name'), matches('preferred_first_name'), matches('mis_id')]));
   }
-  const total = await query.clearSelect().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const total = await query
+    .clearSelect()
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   const rows = await query.orderBy('people.legal_last_name').orderBy('people.legal_first_name').orderBy('people.id').limit(limit).offset(offset).execute();
   return { rows, total: Number(total.n) };
 }
@@ -96,12 +100,17 @@ export async function groupsOfPerson(db: DbOrTrx, schoolId: string, personId: st
     .execute();
 }
 
-export async function upsertGuardianship(db: DbOrTrx, row: { school_id: string; parent_id: string; pupil_id: string; relationship: string; parental_responsibility: number; priority: number }) {
+export async function upsertGuardianship(
+  db: DbOrTrx,
+  row: { school_id: string; parent_id: string; pupil_id: string; relationship: string; parental_responsibility: number; priority: number },
+) {
   await db
     .insertInto('guardianships')
     .values(row)
     .onConflict((oc) =>
-      oc.columns(['school_id', 'parent_id', 'pupil_id']).doUpdateSet({ relationship: row.relationship, parental_responsibility: row.parental_responsibility, priority: row.priority }),
+      oc
+        .columns(['school_id', 'parent_id', 'pupil_id'])
+        .doUpdateSet({ relationship: row.relationship, parental_responsibility: row.parental_responsibility, priority: row.priority }),
     )
     .execute();
 }
@@ -142,7 +151,21 @@ export async function deleteRoleHolder(db: DbOrTrx, schoolId: string, id: string
   return Number(result.numDeletedRows);
 }
 
-export async function insertImport(db: DbOrTrx, row: { school_id: string; id: string; kind: string; file_name: string; csv: string; mapping: string; status: string; summary: string | null; created_by: string; created_at: string }) {
+export async function insertImport(
+  db: DbOrTrx,
+  row: {
+    school_id: string;
+    id: string;
+    kind: string;
+    file_name: string;
+    csv: string;
+    mapping: string;
+    status: string;
+    summary: string | null;
+    created_by: string;
+    created_at: string;
+  },
+) {
   await db.insertInto('people_imports').values(row).execute();
 }
 

@@ -92,8 +92,14 @@ export function registerPeopleRoutes(app: HavenApp, services: Services): void {
     const kind = personKinds.includes(query.kind as PersonKind) ? query.kind : undefined;
     const status = query.status === 'left' ? 'left' : query.status === 'all' ? undefined : 'current';
     const page = pageOf(request);
-    const result = await people.list(schoolIdOf(request), { kind, status, search: query.q?.slice(0, 100) || undefined, groupId: query.group || undefined }, page);
-    const params = new URLSearchParams(Object.entries({ kind, status: query.status, q: query.q, group: query.group }).filter((entry): entry is [string, string] => Boolean(entry[1])));
+    const result = await people.list(
+      schoolIdOf(request),
+      { kind, status, search: query.q?.slice(0, 100) || undefined, groupId: query.group || undefined },
+      page,
+    );
+    const params = new URLSearchParams(
+      Object.entries({ kind, status: query.status, q: query.q, group: query.group }).filter((entry): entry is [string, string] => Boolean(entry[1])),
+    );
     return reply.render('features/people/views/list.njk', {
       title: 'People',
       result,
@@ -114,11 +120,16 @@ export function registerPeopleRoutes(app: HavenApp, services: Services): void {
 
   app.post('/people', { config: { access: 'people.manage' } }, async (request, reply) => {
     const { input, dateErrors } = personFromForm(formBody(request));
-    return handleForm(reply, 'features/people/views/form.njk', formContext({ ...input, ...datesAsTyped(formBody(request)) }, '/people', 'Add a person'), async () => {
-      if (dateErrors.length > 0) throw invalid('There is a problem with the dates', dateErrors);
-      const person = await people.create(schoolIdOf(request), input, auditContext(request));
-      return redirect(reply, `/people/${person.id}`);
-    });
+    return handleForm(
+      reply,
+      'features/people/views/form.njk',
+      formContext({ ...input, ...datesAsTyped(formBody(request)) }, '/people', 'Add a person'),
+      async () => {
+        if (dateErrors.length > 0) throw invalid('There is a problem with the dates', dateErrors);
+        const person = await people.create(schoolIdOf(request), input, auditContext(request));
+        return redirect(reply, `/people/${person.id}`);
+      },
+    );
   });
 
   app.get('/people/:personId', { config: { access: 'people.read' } }, async (request, reply) => {
@@ -131,25 +142,46 @@ export function registerPeopleRoutes(app: HavenApp, services: Services): void {
       person.kind === 'parent' ? people.childrenOf(schoolId, personId) : Promise.resolve([]),
       allowed(request, 'users.read') ? users.findByPerson(schoolId, personId) : Promise.resolve(undefined),
     ]);
-    const parents = person.kind === 'pupil' && allowed(request, 'people.manage') ? (await people.list(schoolId, { kind: 'parent', status: 'current' }, 1, 500)).people : [];
-    return reply.render('features/people/views/show.njk', { title: person.displayName, person, groups, guardians, children, account, parents, canManage: allowed(request, 'people.manage'), canInvite: allowed(request, 'users.manage'), backLink: '/people' });
+    const parents =
+      person.kind === 'pupil' && allowed(request, 'people.manage') ? (await people.list(schoolId, { kind: 'parent', status: 'current' }, 1, 500)).people : [];
+    return reply.render('features/people/views/show.njk', {
+      title: person.displayName,
+      person,
+      groups,
+      guardians,
+      children,
+      account,
+      parents,
+      canManage: allowed(request, 'people.manage'),
+      canInvite: allowed(request, 'users.manage'),
+      backLink: '/people',
+    });
   });
 
   app.get('/people/:personId/edit', { config: { access: 'people.manage' } }, async (request, reply) => {
     const { personId } = request.params as { personId: string };
     const person = await people.get(schoolIdOf(request), personId);
-    return reply.render('features/people/views/form.njk', { ...formContext(formValues(person), `/people/${personId}`, `Change ${person.displayName}`), editing: true, backLink: `/people/${personId}` });
+    return reply.render('features/people/views/form.njk', {
+      ...formContext(formValues(person), `/people/${personId}`, `Change ${person.displayName}`),
+      editing: true,
+      backLink: `/people/${personId}`,
+    });
   });
 
   app.post('/people/:personId', { config: { access: 'people.manage' } }, async (request, reply) => {
     const { personId } = request.params as { personId: string };
     const body = formBody(request);
     const { input, dateErrors } = personFromForm(body);
-    return handleForm(reply, 'features/people/views/form.njk', { ...formContext({ ...input, ...datesAsTyped(body) }, `/people/${personId}`, 'Change details'), editing: true }, async () => {
-      if (dateErrors.length > 0) throw invalid('There is a problem with the dates', dateErrors);
-      await people.update(schoolIdOf(request), personId, input, auditContext(request));
-      return redirect(reply, `/people/${personId}`);
-    });
+    return handleForm(
+      reply,
+      'features/people/views/form.njk',
+      { ...formContext({ ...input, ...datesAsTyped(body) }, `/people/${personId}`, 'Change details'), editing: true },
+      async () => {
+        if (dateErrors.length > 0) throw invalid('There is a problem with the dates', dateErrors);
+        await people.update(schoolIdOf(request), personId, input, auditContext(request));
+        return redirect(reply, `/people/${personId}`);
+      },
+    );
   });
 
   app.post('/people/:personId/leave', { config: { access: 'people.manage' } }, async (request, reply) => {
@@ -163,9 +195,16 @@ export function registerPeopleRoutes(app: HavenApp, services: Services): void {
     const body = formBody(request);
     const parentId = field(body, 'parentId');
     if (!parentId) throw new AppError('VALIDATION', 'Choose a parent or carer to link');
-    await services.handle.db.transaction().execute((trx) =>
-      people.linkGuardian(trx, schoolIdOf(request), { parentId, pupilId: personId, relationship: field(body, 'relationship'), parentalResponsibility: field(body, 'parentalResponsibility') === 'yes' }, auditContext(request)),
-    );
+    await services.handle.db
+      .transaction()
+      .execute((trx) =>
+        people.linkGuardian(
+          trx,
+          schoolIdOf(request),
+          { parentId, pupilId: personId, relationship: field(body, 'relationship'), parentalResponsibility: field(body, 'parentalResponsibility') === 'yes' },
+          auditContext(request),
+        ),
+      );
     return redirect(reply, `/people/${personId}`);
   });
 
@@ -184,9 +223,11 @@ export function registerPeopleRoutes(app: HavenApp, services: Services): void {
     const file = body?.file;
     const kind = (typeof body?.kind === 'string' ? body.kind : '') as ImportKind;
     return handleForm(reply, 'features/people/views/import-upload.njk', { title: 'Import from your MIS' }, async () => {
-      if (!Buffer.isBuffer(file) || file.length === 0) throw invalid('Choose a CSV file', [{ field: 'file', message: 'Choose a CSV file exported from your MIS' }]);
+      if (!Buffer.isBuffer(file) || file.length === 0)
+        throw invalid('Choose a CSV file', [{ field: 'file', message: 'Choose a CSV file exported from your MIS' }]);
       const text = file.toString('utf8');
-      if (text.includes('\u0000')) throw invalid('The file is not a CSV text file', [{ field: 'file', message: 'The file must be a CSV (comma-separated text) file' }]);
+      if (text.includes('\u0000'))
+        throw invalid('The file is not a CSV text file', [{ field: 'file', message: 'The file must be a CSV (comma-separated text) file' }]);
       const preview = await people.startImport(schoolIdOf(request), { kind, fileName: 'upload.csv', csv: text }, auditContext(request));
       return redirect(reply, `/people/import/${preview.importId}`);
     });
@@ -235,12 +276,30 @@ export function registerPeopleRoutes(app: HavenApp, services: Services): void {
     const schoolId = schoolIdOf(request);
     const values = { post: field(body, 'post'), name: field(body, 'name'), contact: field(body, 'contact') };
     const register = await people.rolesRegister(schoolId);
-    return handleForm(reply, 'features/people/views/who-to-tell.njk', { title: 'Who to tell', register, canManage: true, postItems: posts.map((post) => ({ value: post, text: postLabels[post], selected: post === values.post })), values }, async () => {
-      await services.handle.db.transaction().execute((trx) =>
-        people.assignPost(trx, schoolId, { post: values.post, personId: null, name: values.name, contact: values.contact || null, onPoster: field(body, 'onPoster') !== 'no' }, auditContext(request)),
-      );
-      return redirect(reply, '/who-to-tell');
-    });
+    return handleForm(
+      reply,
+      'features/people/views/who-to-tell.njk',
+      {
+        title: 'Who to tell',
+        register,
+        canManage: true,
+        postItems: posts.map((post) => ({ value: post, text: postLabels[post], selected: post === values.post })),
+        values,
+      },
+      async () => {
+        await services.handle.db
+          .transaction()
+          .execute((trx) =>
+            people.assignPost(
+              trx,
+              schoolId,
+              { post: values.post, personId: null, name: values.name, contact: values.contact || null, onPoster: field(body, 'onPoster') !== 'no' },
+              auditContext(request),
+            ),
+          );
+        return redirect(reply, '/who-to-tell');
+      },
+    );
   });
 
   app.post('/who-to-tell/:entryId/remove', { config: { access: 'rolesRegister.manage' } }, async (request, reply) => {
@@ -251,7 +310,12 @@ export function registerPeopleRoutes(app: HavenApp, services: Services): void {
 }
 
 function datesAsTyped(body: FormBody) {
-  return { dateOfBirth: field(body, 'dateOfBirth'), startDate: field(body, 'startDate'), leaveDate: field(body, 'leaveDate'), yearGroup: field(body, 'yearGroup') };
+  return {
+    dateOfBirth: field(body, 'dateOfBirth'),
+    startDate: field(body, 'startDate'),
+    leaveDate: field(body, 'leaveDate'),
+    yearGroup: field(body, 'yearGroup'),
+  };
 }
 
 function importContext(preview: Awaited<ReturnType<Services['people']['previewImport']>>) {
@@ -261,7 +325,10 @@ function importContext(preview: Awaited<ReturnType<Services['people']['previewIm
     fields: fieldsFor[preview.kind].map((name) => ({
       name,
       label: importFieldLabels[name],
-      items: [{ value: '', text: '(not in this file)' }, ...preview.headers.map((header, index) => ({ value: String(index), text: header || `Column ${index + 1}`, selected: preview.mapping[name] === index }))],
+      items: [
+        { value: '', text: '(not in this file)' },
+        ...preview.headers.map((header, index) => ({ value: String(index), text: header || `Column ${index + 1}`, selected: preview.mapping[name] === index })),
+      ],
     })),
     problemRows: preview.problems.slice(0, 200),
     backLink: '/people/import',

@@ -108,7 +108,10 @@ export const personInputSchema = z.object({
   legalLastName: name('legal last name'),
   preferredFirstName: optionalText(100, 'preferred first name'),
   preferredLastName: optionalText(100, 'preferred last name'),
-  dateOfBirth: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).nullish(),
+  dateOfBirth: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .nullish(),
   gender: z.enum(['M', 'F', 'X', 'U']).nullish(),
   yearGroup: z.number().int().min(-1).max(13).nullish(),
   className: optionalText(40, 'class'),
@@ -117,11 +120,23 @@ export const personInputSchema = z.object({
   lookedAfter: z.boolean().default(false),
   misId: optionalText(40, 'MIS id'),
   jobTitle: optionalText(100, 'job title'),
-  email: z.string().trim().email('Enter an email address in the correct format, like name@example.sch.uk').max(200).nullish().or(z.literal('').transform(() => null)),
+  email: z
+    .string()
+    .trim()
+    .email('Enter an email address in the correct format, like name@example.sch.uk')
+    .max(200)
+    .nullish()
+    .or(z.literal('').transform(() => null)),
   phone: optionalText(40, 'phone number'),
   organisation: optionalText(100, 'organisation'),
-  startDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).nullish(),
-  leaveDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).nullish(),
+  startDate: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .nullish(),
+  leaveDate: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .nullish(),
 });
 
 export type PersonInput = z.input<typeof personInputSchema>;

@@ -4,9 +4,31 @@ import { isoNow, newId } from '../../db/helpers.js';
 import type { AuditContext, AuditService } from '../../platform/audit/service.js';
 import { AppError, invalid, notFound } from '../../platform/errors.js';
 import type { UserService } from '../../platform/users/service.js';
-import { autoMapping, CsvFileError, fieldsFor, parseFile, planImport, readCsv, type ColumnMapping, type ImportKind, type ImportPlan, type ImportProblem } from './import.js';
+import {
+  autoMapping,
+  CsvFileError,
+  fieldsFor,
+  parseFile,
+  planImport,
+  readCsv,
+  type ColumnMapping,
+  type ImportKind,
+  type ImportPlan,
+  type ImportProblem,
+} from './import.js';
 import * as repository from './repository.js';
-import { keyStageOf, keyStages, personInputSchema, postLabels, posts, yearLabel, type KeyStage, type PersonInput, type PersonKind, type Post } from './schema.js';
+import {
+  keyStageOf,
+  keyStages,
+  personInputSchema,
+  postLabels,
+  posts,
+  yearLabel,
+  type KeyStage,
+  type PersonInput,
+  type PersonKind,
+  type Post,
+} from './schema.js';
 
 export interface Person {
   id: string;
@@ -145,7 +167,12 @@ export function createPeopleService(deps: { handle: DatabaseHandle; clock: () =>
   const { handle, clock, audit, users } = deps;
   const { db } = handle;
 
-  async function syncMemberships(trx: DbOrTrx, schoolId: string, row: Pick<PersonTable, 'id' | 'kind' | 'status' | 'year_group' | 'class_name'>, cache?: Map<string, string>) {
+  async function syncMemberships(
+    trx: DbOrTrx,
+    schoolId: string,
+    row: Pick<PersonTable, 'id' | 'kind' | 'status' | 'year_group' | 'class_name'>,
+    cache?: Map<string, string>,
+  ) {
     const groupIds: string[] = [];
     for (const ref of groupsFor(row)) groupIds.push(await ensureGroup(trx, schoolId, ref, cache));
     await repository.replaceMemberships(trx, schoolId, row.id, groupIds);
@@ -157,7 +184,16 @@ export function createPeopleService(deps: { handle: DatabaseHandle; clock: () =>
     if (cached) return cached;
     const existing = await repository.findGroupByCode(trx, schoolId, ref.kind, ref.code);
     const id = existing?.id ?? newId();
-    if (!existing) await repository.insertGroup(trx, { school_id: schoolId, id, kind: ref.kind, code: ref.code, name: ref.name, year_group: ref.yearGroup, created_at: isoNow(clock) });
+    if (!existing)
+      await repository.insertGroup(trx, {
+        school_id: schoolId,
+        id,
+        kind: ref.kind,
+        code: ref.code,
+        name: ref.name,
+        year_group: ref.yearGroup,
+        created_at: isoNow(clock),
+      });
     cache?.set(key, id);
     return id;
   }
@@ -212,7 +248,10 @@ export function createPeopleService(deps: { handle: DatabaseHandle; clock: () =>
     await audit.record(context, 'person.left', { type: 'person', id: personId }, {}, trx);
   }
 
-  async function previewFrom(row: { id: string; kind: string; file_name: string; csv: string; mapping: string; status: string }, schoolId: string): Promise<ImportPreview> {
+  async function previewFrom(
+    row: { id: string; kind: string; file_name: string; csv: string; mapping: string; status: string },
+    schoolId: string,
+  ): Promise<ImportPreview> {
     const kind = row.kind as ImportKind;
     const stored = JSON.parse(row.mapping) as { columns: ColumnMapping; markLeavers: boolean };
     const base = { importId: row.id, kind, fileName: row.file_name, mapping: stored.columns, markLeavers: stored.markLeavers, status: row.status };
@@ -263,7 +302,9 @@ export function createPeopleService(deps: { handle: DatabaseHandle; clock: () =>
         if (!before) throw notFound('person');
         if (before.kind !== value.kind) throw invalid('A person’s kind cannot be changed; add them again as the new kind');
         const columns = columnsOf(value);
-        const changed = Object.entries(columns).filter(([key, next]) => before[key as keyof PersonTable] !== next).map(([key]) => key);
+        const changed = Object.entries(columns)
+          .filter(([key, next]) => before[key as keyof PersonTable] !== next)
+          .map(([key]) => key);
         const row = { ...before, ...columns, updated_at: isoNow(clock) };
         await repository.updatePerson(trx, schoolId, id, { ...columns, updated_at: row.updated_at });
         await audit.record(context, 'person.updated', { type: 'person', id }, { fields: changed }, trx);
@@ -299,8 +340,21 @@ export function createPeopleService(deps: { handle: DatabaseHandle; clock: () =>
       const rows = await repository.listGroupsWithCounts(db, schoolId);
       const order: GroupKind[] = ['all_staff', 'governors', 'guests', 'key_stage', 'year_group', 'class'];
       return rows
-        .map((row) => ({ id: row.id, kind: row.kind as GroupKind, kindLabel: groupKindLabels[row.kind as GroupKind] ?? row.kind, code: row.code, name: row.name, yearGroup: row.year_group, members: Number(row.members) }))
-        .sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || (a.yearGroup ?? 0) - (b.yearGroup ?? 0) || a.name.localeCompare(b.name, 'en-GB', { numeric: true }));
+        .map((row) => ({
+          id: row.id,
+          kind: row.kind as GroupKind,
+          kindLabel: groupKindLabels[row.kind as GroupKind] ?? row.kind,
+          code: row.code,
+          name: row.name,
+          yearGroup: row.year_group,
+          members: Number(row.members),
+        }))
+        .sort(
+          (a, b) =>
+            order.indexOf(a.kind) - order.indexOf(b.kind) ||
+            (a.yearGroup ?? 0) - (b.yearGroup ?? 0) ||
+            a.name.localeCompare(b.name, 'en-GB', { numeric: true }),
+        );
     },
 
     async getGroup(schoolId: string, id: string) {
@@ -309,12 +363,24 @@ export function createPeopleService(deps: { handle: DatabaseHandle; clock: () =>
       return { id: row.id, kind: row.kind as GroupKind, kindLabel: groupKindLabels[row.kind as GroupKind] ?? row.kind, code: row.code, name: row.name };
     },
 
-    async linkGuardian(trx: DbOrTrx, schoolId: string, link: { parentId: string; pupilId: string; relationship: string; parentalResponsibility: boolean; priority?: number }, context: AuditContext): Promise<void> {
+    async linkGuardian(
+      trx: DbOrTrx,
+      schoolId: string,
+      link: { parentId: string; pupilId: string; relationship: string; parentalResponsibility: boolean; priority?: number },
+      context: AuditContext,
+    ): Promise<void> {
       const parent = await repository.findPerson(trx, schoolId, link.parentId);
       const pupil = await repository.findPerson(trx, schoolId, link.pupilId);
       if (!parent || parent.kind !== 'parent') throw notFound('parent or carer');
       if (!pupil || pupil.kind !== 'pupil') throw notFound('pupil');
-      await repository.upsertGuardianship(trx, { school_id: schoolId, parent_id: link.parentId, pupil_id: link.pupilId, relationship: link.relationship.trim() || 'Parent', parental_responsibility: link.parentalResponsibility ? 1 : 0, priority: link.priority ?? 1 });
+      await repository.upsertGuardianship(trx, {
+        school_id: schoolId,
+        parent_id: link.parentId,
+        pupil_id: link.pupilId,
+        relationship: link.relationship.trim() || 'Parent',
+        parental_responsibility: link.parentalResponsibility ? 1 : 0,
+        priority: link.priority ?? 1,
+      });
       await audit.record(context, 'guardianship.linked', { type: 'person', id: link.pupilId }, { parentId: link.parentId }, trx);
     },
 
@@ -330,13 +396,30 @@ export function createPeopleService(deps: { handle: DatabaseHandle; clock: () =>
 
     // The roles register ("who to tell").
 
-    async assignPost(trx: DbOrTrx, schoolId: string, input: { post: string; personId: string | null; name: string; contact: string | null; onPoster?: boolean }, context: AuditContext): Promise<string> {
-      if (!(posts as readonly string[]).includes(input.post)) throw invalid('Choose a post from the list', [{ field: 'post', message: 'Choose a post from the list' }]);
-      if (!input.name.trim() || input.name.length > 100) throw invalid('Enter the name to display', [{ field: 'name', message: 'Enter the name to display (up to 100 characters)' }]);
-      if (input.contact && input.contact.length > 200) throw invalid('Contact details are too long', [{ field: 'contact', message: 'Contact details must be 200 characters or fewer' }]);
+    async assignPost(
+      trx: DbOrTrx,
+      schoolId: string,
+      input: { post: string; personId: string | null; name: string; contact: string | null; onPoster?: boolean },
+      context: AuditContext,
+    ): Promise<string> {
+      if (!(posts as readonly string[]).includes(input.post))
+        throw invalid('Choose a post from the list', [{ field: 'post', message: 'Choose a post from the list' }]);
+      if (!input.name.trim() || input.name.length > 100)
+        throw invalid('Enter the name to display', [{ field: 'name', message: 'Enter the name to display (up to 100 characters)' }]);
+      if (input.contact && input.contact.length > 200)
+        throw invalid('Contact details are too long', [{ field: 'contact', message: 'Contact details must be 200 characters or fewer' }]);
       if (input.personId && !(await repository.findPerson(trx, schoolId, input.personId))) throw notFound('person');
       const id = newId();
-      await repository.insertRoleHolder(trx, { school_id: schoolId, id, post: input.post, person_id: input.personId, name: input.name.trim(), contact: input.contact?.trim() || null, on_poster: input.onPoster === false ? 0 : 1, created_at: isoNow(clock) });
+      await repository.insertRoleHolder(trx, {
+        school_id: schoolId,
+        id,
+        post: input.post,
+        person_id: input.personId,
+        name: input.name.trim(),
+        contact: input.contact?.trim() || null,
+        on_poster: input.onPoster === false ? 0 : 1,
+        created_at: isoNow(clock),
+      });
       await audit.record(context, 'roles_register.assigned', { type: 'role_holder', id }, { post: input.post }, trx);
       return id;
     },
@@ -351,14 +434,23 @@ export function createPeopleService(deps: { handle: DatabaseHandle; clock: () =>
     async rolesRegister(schoolId: string) {
       const rows = await repository.listRoleHolders(db, schoolId);
       return rows
-        .map((row) => ({ id: row.id, post: row.post as Post, postLabel: postLabels[row.post as Post] ?? row.post, name: row.name, contact: row.contact, onPoster: row.on_poster === 1, personId: row.person_id }))
+        .map((row) => ({
+          id: row.id,
+          post: row.post as Post,
+          postLabel: postLabels[row.post as Post] ?? row.post,
+          name: row.name,
+          contact: row.contact,
+          onPoster: row.on_poster === 1,
+          personId: row.person_id,
+        }))
         .sort((a, b) => posts.indexOf(a.post) - posts.indexOf(b.post));
     },
 
     // MIS import: upload → mapping → dry run → apply (all rows, or only the valid ones).
 
     async startImport(schoolId: string, input: { kind: ImportKind; fileName: string; csv: string }, context: AuditContext): Promise<ImportPreview> {
-      if (!(['pupil', 'staff'] as const).includes(input.kind)) throw invalid('Choose pupils or staff', [{ field: 'kind', message: 'Choose whether the file lists pupils or staff' }]);
+      if (!(['pupil', 'staff'] as const).includes(input.kind))
+        throw invalid('Choose pupils or staff', [{ field: 'kind', message: 'Choose whether the file lists pupils or staff' }]);
       if (input.csv.trim() === '') throw invalid('The file is empty', [{ field: 'file', message: 'Choose a CSV file exported from your MIS' }]);
       let headers: string[] = [];
       try {
@@ -369,7 +461,18 @@ export function createPeopleService(deps: { handle: DatabaseHandle; clock: () =>
       }
       const id = newId();
       const mapping = { columns: autoMapping(headers, input.kind), markLeavers: input.kind === 'pupil' };
-      await repository.insertImport(db, { school_id: schoolId, id, kind: input.kind, file_name: input.fileName.slice(0, 200), csv: input.csv, mapping: JSON.stringify(mapping), status: 'pending', summary: null, created_by: context.actor?.kind === 'user' ? context.actor.userId : 'system', created_at: isoNow(clock) });
+      await repository.insertImport(db, {
+        school_id: schoolId,
+        id,
+        kind: input.kind,
+        file_name: input.fileName.slice(0, 200),
+        csv: input.csv,
+        mapping: JSON.stringify(mapping),
+        status: 'pending',
+        summary: null,
+        created_by: context.actor?.kind === 'user' ? context.actor.userId : 'system',
+        created_at: isoNow(clock),
+      });
       await audit.record(context, 'people_import.uploaded', { type: 'people_import', id }, { kind: input.kind, bytes: input.csv.length });
       const row = await repository.findImport(db, schoolId, id);
       return previewFrom(row!, schoolId);
@@ -415,14 +518,27 @@ export function createPeopleService(deps: { handle: DatabaseHandle; clock: () =>
           throw error;
         }
         if (parsed.problems.length > 0 && !options.validOnly) {
-          throw invalid(`The file has ${parsed.problems.length} problem${parsed.problems.length === 1 ? '' : 's'}: fix them and upload it again, or choose to import only the valid rows`);
+          throw invalid(
+            `The file has ${parsed.problems.length} problem${parsed.problems.length === 1 ? '' : 's'}: fix them and upload it again, or choose to import only the valid rows`,
+          );
         }
         const existing = await repository.peopleByMisId(trx, schoolId, kind);
         const plan = planImport(parsed, existing, { markLeavers: stored.markLeavers });
         const now = isoNow(clock);
         const cache = new Map<string, string>();
         for (const create of plan.creates) {
-          const person: PersonTable = { school_id: schoolId, id: newId(), kind, mis_id: create.misId, ...create.values, phone: null, organisation: null, status: create.values.leave_date && create.values.leave_date <= now.slice(0, 10) ? 'left' : 'current', created_at: now, updated_at: now };
+          const person: PersonTable = {
+            school_id: schoolId,
+            id: newId(),
+            kind,
+            mis_id: create.misId,
+            ...create.values,
+            phone: null,
+            organisation: null,
+            status: create.values.leave_date && create.values.leave_date <= now.slice(0, 10) ? 'left' : 'current',
+            created_at: now,
+            updated_at: now,
+          };
           await repository.insertPerson(trx, person);
           await syncMemberships(trx, schoolId, person, cache);
         }
@@ -437,10 +553,21 @@ export function createPeopleService(deps: { handle: DatabaseHandle; clock: () =>
           }
           const status = leaving ? 'left' : 'current';
           await repository.updatePerson(trx, schoolId, change.personId, { ...change.values, status, updated_at: now });
-          await syncMemberships(trx, schoolId, { id: change.personId, kind, status, year_group: change.values.year_group, class_name: change.values.class_name }, cache);
+          await syncMemberships(
+            trx,
+            schoolId,
+            { id: change.personId, kind, status, year_group: change.values.year_group, class_name: change.values.class_name },
+            cache,
+          );
         }
         for (const leaver of plan.leavers) await markLeft(trx, schoolId, leaver.personId, now.slice(0, 10), context);
-        const outcome: ImportOutcome = { created: plan.creates.length, changed: plan.changes.length, unchanged: plan.unchanged, markedLeft: plan.leavers.length, skippedRows: parsed.dataRows - parsed.rows.length };
+        const outcome: ImportOutcome = {
+          created: plan.creates.length,
+          changed: plan.changes.length,
+          unchanged: plan.unchanged,
+          markedLeft: plan.leavers.length,
+          skippedRows: parsed.dataRows - parsed.rows.length,
+        };
         // The file is not kept once applied: only the counts.
         await repository.updateImport(trx, schoolId, importId, { status: 'applied', summary: JSON.stringify(outcome), csv: '' });
         await audit.record(context, 'people_import.applied', { type: 'people_import', id: importId }, { ...outcome }, trx);

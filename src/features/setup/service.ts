@@ -12,7 +12,11 @@ export interface SetupInput {
 }
 
 /** First run: creates the school and its first headteacher in one transaction. */
-export async function setUpSchool(services: Pick<Services, 'handle' | 'schools' | 'users' | 'people' | 'audit'>, input: SetupInput, options: { ip?: string | undefined; allowWhenSchoolsExist?: boolean; isDemo?: boolean } = {}) {
+export async function setUpSchool(
+  services: Pick<Services, 'handle' | 'schools' | 'users' | 'people' | 'audit'>,
+  input: SetupInput,
+  options: { ip?: string | undefined; allowWhenSchoolsExist?: boolean; isDemo?: boolean } = {},
+) {
   const fields: FieldError[] = [];
   if (!input.schoolName.trim()) fields.push({ field: 'schoolName', message: 'Enter the school’s name' });
   if (input.urn && !/^\d{6}$/.test(input.urn.trim())) fields.push({ field: 'urn', message: 'URN must be 6 digits, like 123456' });
@@ -29,8 +33,18 @@ export async function setUpSchool(services: Pick<Services, 'handle' | 'schools' 
     const system: AuditContext = { schoolId: school.id, ip: options.ip };
     await audit.record(system, 'school.created', { type: 'school', id: school.id }, { name: school.name }, trx);
     await people.ensureStandardGroups(trx, school.id);
-    const head = await people.createPerson(trx, school.id, { kind: 'staff', legalFirstName: firstName(input.headName), legalLastName: lastName(input.headName), jobTitle: 'Headteacher', email: input.headEmail }, system);
-    const userId = await users.createWithPassword(trx, school.id, { displayName: input.headName, email: input.headEmail, roles: ['headteacher', 'staff'], personId: head.id, password: input.password }, system);
+    const head = await people.createPerson(
+      trx,
+      school.id,
+      { kind: 'staff', legalFirstName: firstName(input.headName), legalLastName: lastName(input.headName), jobTitle: 'Headteacher', email: input.headEmail },
+      system,
+    );
+    const userId = await users.createWithPassword(
+      trx,
+      school.id,
+      { displayName: input.headName, email: input.headEmail, roles: ['headteacher', 'staff'], personId: head.id, password: input.password },
+      system,
+    );
     await people.assignPost(trx, school.id, { post: 'headteacher', personId: head.id, name: input.headName.trim(), contact: null }, system);
     return { school, userId };
   });

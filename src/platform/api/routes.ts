@@ -61,7 +61,11 @@ export function registerApiRoutes(app: HavenApp, services: Services): void {
     '/api/v1/groups',
     {
       config: { access: 'groups.read' },
-      schema: { tags: ['groups'], summary: 'Groups (classes, year groups, key stages, staff, governors, guests) with member counts', response: { 200: z.object({ groups: z.array(groupSchema) }) } },
+      schema: {
+        tags: ['groups'],
+        summary: 'Groups (classes, year groups, key stages, staff, governors, guests) with member counts',
+        response: { 200: z.object({ groups: z.array(groupSchema) }) },
+      },
     },
     async (request) => ({ groups: await services.people.listGroups(schoolIdOf(request)) }),
   );

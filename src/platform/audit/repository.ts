@@ -18,11 +18,7 @@ export async function lockHead(trx: DbOrTrx, dialect: Dialect, schoolId: string)
 
 export async function insertEvent(trx: DbOrTrx, event: Insertable<AuditEventTable>): Promise<void> {
   await trx.insertInto('audit_events').values(event).execute();
-  await trx
-    .updateTable('audit_heads')
-    .set({ seq: event.seq, hash: event.hash })
-    .where('school_id', '=', event.school_id)
-    .execute();
+  await trx.updateTable('audit_heads').set({ seq: event.seq, hash: event.hash }).where('school_id', '=', event.school_id).execute();
 }
 
 export interface AuditFilter {
@@ -42,13 +38,7 @@ export async function listEvents(db: DbOrTrx, schoolId: string, filter: AuditFil
 }
 
 export async function listActions(db: DbOrTrx, schoolId: string): Promise<string[]> {
-  const rows = await db
-    .selectFrom('audit_events')
-    .select('action')
-    .distinct()
-    .where('school_id', '=', schoolId)
-    .orderBy('action')
-    .execute();
+  const rows = await db.selectFrom('audit_events').select('action').distinct().where('school_id', '=', schoolId).orderBy('action').execute();
   return rows.map((row) => row.action);
 }
 
@@ -59,12 +49,7 @@ export async function* eventsInChainOrder(db: DbOrTrx, batchSize = 1000): AsyncG
     const rows = await db
       .selectFrom('audit_events')
       .selectAll()
-      .where((eb) =>
-        eb.or([
-          eb('school_id', '>', afterSchool),
-          eb.and([eb('school_id', '=', afterSchool), eb('seq', '>', afterSeq)]),
-        ]),
-      )
+      .where((eb) => eb.or([eb('school_id', '>', afterSchool), eb.and([eb('school_id', '=', afterSchool), eb('seq', '>', afterSeq)])]))
       .orderBy('school_id')
       .orderBy('seq')
       .limit(batchSize)

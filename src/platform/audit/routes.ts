@@ -15,8 +15,16 @@ export function registerAuditRoutes(app: HavenApp, services: Services): void {
       from: query.from && day.test(query.from) ? `${query.from}T00:00:00.000Z` : undefined,
       to: query.to && day.test(query.to) ? new Date(Date.parse(`${query.to}T00:00:00.000Z`) + 86_400_000).toISOString() : undefined,
     };
-    const [events, actions, accounts] = await Promise.all([services.audit.list(schoolId, filter, page), services.audit.actions(schoolId), services.users.list(schoolId)]);
-    const params = new URLSearchParams(Object.entries({ actor: query.actor, action: query.action, from: query.from, to: query.to }).filter((entry): entry is [string, string] => Boolean(entry[1])));
+    const [events, actions, accounts] = await Promise.all([
+      services.audit.list(schoolId, filter, page),
+      services.audit.actions(schoolId),
+      services.users.list(schoolId),
+    ]);
+    const params = new URLSearchParams(
+      Object.entries({ actor: query.actor, action: query.action, from: query.from, to: query.to }).filter((entry): entry is [string, string] =>
+        Boolean(entry[1]),
+      ),
+    );
     return reply.render('platform/audit/views/list.njk', {
       title: 'Audit trail',
       events: events.map((event) => ({ ...event, details: event.details === '{}' ? '' : event.details })),

@@ -112,7 +112,11 @@ export function createAuditService(handle: DatabaseHandle, clock: () => Date) {
       for (const head of await repository.listHeads(db)) {
         const seen = lastSeen.get(head.school_id) ?? 0;
         if (head.seq !== seen) {
-          return { ok: false, checked, broken: { schoolId: head.school_id, seq: seen + 1, reason: `the chain ends at event ${seen} but ${head.seq} were written (rows were deleted)` } };
+          return {
+            ok: false,
+            checked,
+            broken: { schoolId: head.school_id, seq: seen + 1, reason: `the chain ends at event ${seen} but ${head.seq} were written (rows were deleted)` },
+          };
         }
       }
       return { ok: true, checked };

@@ -28,7 +28,10 @@ export function createApiTokenService(handle: DatabaseHandle, audit: AuditServic
         fields.push({ field: 'scopes', message: 'Select at least one of the listed scopes' });
       } else if (context.actor && scopes.some((scope) => !can(context.actor, scope))) {
         // A token can never do more than the person who makes it.
-        fields.push({ field: 'scopes', message: `You can only give a token scopes you hold yourself: not ${scopes.filter((scope) => !can(context.actor, scope)).join(', ')}` });
+        fields.push({
+          field: 'scopes',
+          message: `You can only give a token scopes you hold yourself: not ${scopes.filter((scope) => !can(context.actor, scope)).join(', ')}`,
+        });
       }
       if (fields.length > 0) throw invalid('There is a problem with the token details', fields);
       const id = newId();
@@ -36,7 +39,17 @@ export function createApiTokenService(handle: DatabaseHandle, audit: AuditServic
       await db.transaction().execute(async (trx) => {
         await trx
           .insertInto('api_tokens')
-          .values({ school_id: schoolId, id, name: input.name.trim(), secret_hash: sha256Hex(secret), scopes: JSON.stringify(scopes), created_by: context.actor?.kind === 'user' ? context.actor.userId : 'system', created_at: isoNow(clock), last_used_at: null, revoked_at: null })
+          .values({
+            school_id: schoolId,
+            id,
+            name: input.name.trim(),
+            secret_hash: sha256Hex(secret),
+            scopes: JSON.stringify(scopes),
+            created_by: context.actor?.kind === 'user' ? context.actor.userId : 'system',
+            created_at: isoNow(clock),
+            last_used_at: null,
+            revoked_at: null,
+          })
           .execute();
         await audit.record(context, 'api_token.created', { type: 'api_token', id }, { scopes }, trx);
       });
@@ -45,11 +58,24 @@ export function createApiTokenService(handle: DatabaseHandle, audit: AuditServic
 
     async list(schoolId: string): Promise<ApiTokenSummary[]> {
       const rows = await db.selectFrom('api_tokens').selectAll().where('school_id', '=', schoolId).orderBy('created_at', 'desc').execute();
-      return rows.map((row) => ({ id: row.id, name: row.name, scopes: (JSON.parse(row.scopes) as string[]).filter(isPermission), createdAt: row.created_at, lastUsedAt: row.last_used_at, revokedAt: row.revoked_at }));
+      return rows.map((row) => ({
+        id: row.id,
+        name: row.name,
+        scopes: (JSON.parse(row.scopes) as string[]).filter(isPermission),
+        createdAt: row.created_at,
+        lastUsedAt: row.last_used_at,
+        revokedAt: row.revoked_at,
+      }));
     },
 
     async revoke(schoolId: string, id: string, context: AuditContext): Promise<void> {
-      const result = await db.updateTable('api_tokens').set({ revoked_at: isoNow(clock) }).where('school_id', '=', schoolId).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+      const result = await db
+        .updateTable('api_tokens')
+        .set({ revoked_at: isoNow(clock) })
+        .where('school_id', '=', schoolId)
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
       if (Number(result.numUpdatedRows) === 0) throw notFound('API token');
       await audit.record(context, 'api_token.revoked', { type: 'api_token', id });
     },

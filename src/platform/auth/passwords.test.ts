@@ -32,7 +32,11 @@ describe('passwords', () => {
     it(behaviour, () => {
       const problems = checkPasswordRules(password, defaults, { email: 'jo.bloggs@fernbrook.test', schoolName: 'Fernbrook Primary' });
       if (problem === null) assert.deepEqual(problems, []);
-      else assert.ok(problems.some((message) => message.includes(problem)), problems.join('; '));
+      else
+        assert.ok(
+          problems.some((message) => message.includes(problem)),
+          problems.join('; '),
+        );
     });
   }
 });

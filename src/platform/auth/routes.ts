@@ -38,18 +38,28 @@ export function registerAuthRoutes(app: HavenApp, services: Services): void {
     return reply.render('platform/auth/views/sign-in.njk', { title: 'Sign in', next: safeNext(query.next), values: {} });
   });
 
-  app.post('/sign-in', { config: { access: 'public' , rateLimit: authRateLimit } }, async (request, reply) => {
+  app.post('/sign-in', { config: { access: 'public', rateLimit: authRateLimit } }, async (request, reply) => {
     const body = formBody(request);
     const next = safeNext(field(body, 'next'));
     const values = { email: field(body, 'email') };
     try {
-      const { token, stage } = await auth.signIn(values.email, field(body, 'password'), { ip: request.ip, userAgent: request.headers['user-agent'], previous: request.session });
+      const { token, stage } = await auth.signIn(values.email, field(body, 'password'), {
+        ip: request.ip,
+        userAgent: request.headers['user-agent'],
+        previous: request.session,
+      });
       setSessionCookie(reply, services, token);
       return redirect(reply, nextStep(stage, next));
     } catch (error) {
       if (error instanceof AppError && (error.code === 'UNAUTHENTICATED' || error.code === 'RATE_LIMITED')) {
         reply.code(error.statusCode);
-        return reply.render('platform/auth/views/sign-in.njk', { title: 'Sign in', next, values, errors: [{ text: error.message, href: '#email' }], errorFor: { email: { text: error.message } } });
+        return reply.render('platform/auth/views/sign-in.njk', {
+          title: 'Sign in',
+          next,
+          values,
+          errors: [{ text: error.message, href: '#email' }],
+          errorFor: { email: { text: error.message } },
+        });
       }
       throw error;
     }
@@ -63,7 +73,7 @@ export function registerAuthRoutes(app: HavenApp, services: Services): void {
     return reply.render('platform/auth/views/two-factor.njk', { title: 'Enter your code', next: safeNext(query.next), demoCode });
   });
 
-  app.post('/sign-in/two-factor', { config: { access: 'signing-in' , rateLimit: authRateLimit } }, async (request, reply) => {
+  app.post('/sign-in/two-factor', { config: { access: 'signing-in', rateLimit: authRateLimit } }, async (request, reply) => {
     const { session, context } = partialContext(request);
     const body = formBody(request);
     const next = safeNext(field(body, 'next'));
@@ -74,7 +84,15 @@ export function registerAuthRoutes(app: HavenApp, services: Services): void {
         if (error instanceof AppError && error.code === 'RATE_LIMITED') {
           reply.clearCookie(sessionCookie, { path: '/' });
           reply.code(error.statusCode);
-          return reply.render('platform/auth/views/sign-in.njk', { title: 'Sign in', next: '/', values: {}, session: null, user: null, errors: [{ text: error.message, href: '#email' }], errorFor: { email: { text: error.message } } });
+          return reply.render('platform/auth/views/sign-in.njk', {
+            title: 'Sign in',
+            next: '/',
+            values: {},
+            session: null,
+            user: null,
+            errors: [{ text: error.message, href: '#email' }],
+            errorFor: { email: { text: error.message } },
+          });
         }
         throw error;
       }
@@ -140,7 +158,10 @@ export function registerAuthRoutes(app: HavenApp, services: Services): void {
       }
       await auth.changePassword(session.schoolId, session.user.id, field(body, 'password'), auditContext(request));
       await auth.endOtherSessions(session.schoolId, session.user.id, session.sessionId);
-      return reply.render('platform/auth/views/change-password.njk', { title: 'Change your password', notice: 'Your password has been changed, and you have been signed out everywhere else.' });
+      return reply.render('platform/auth/views/change-password.njk', {
+        title: 'Change your password',
+        notice: 'Your password has been changed, and you have been signed out everywhere else.',
+      });
     });
   });
 
@@ -148,10 +169,14 @@ export function registerAuthRoutes(app: HavenApp, services: Services): void {
   app.get('/invitations/:token', { config: { access: 'public' } }, async (request, reply) => {
     const { token } = request.params as { token: string };
     const { user } = await auth.checkOneTimeToken(token, 'invitation');
-    return reply.render('platform/auth/views/accept-invitation.njk', { title: 'Set your password', token, invitee: { displayName: user.display_name, email: user.email } });
+    return reply.render('platform/auth/views/accept-invitation.njk', {
+      title: 'Set your password',
+      token,
+      invitee: { displayName: user.display_name, email: user.email },
+    });
   });
 
-  app.post('/invitations/:token', { config: { access: 'public' , rateLimit: authRateLimit } }, async (request, reply) => {
+  app.post('/invitations/:token', { config: { access: 'public', rateLimit: authRateLimit } }, async (request, reply) => {
     const { token } = request.params as { token: string };
     const { user } = await auth.checkOneTimeToken(token, 'invitation');
     const body = formBody(request);
@@ -166,9 +191,11 @@ export function registerAuthRoutes(app: HavenApp, services: Services): void {
     });
   });
 
-  app.get('/password-reset', { config: { access: 'public' } }, async (_request, reply) => reply.render('platform/auth/views/request-reset.njk', { title: 'Reset your password' }));
+  app.get('/password-reset', { config: { access: 'public' } }, async (_request, reply) =>
+    reply.render('platform/auth/views/request-reset.njk', { title: 'Reset your password' }),
+  );
 
-  app.post('/password-reset', { config: { access: 'public' , rateLimit: authRateLimit } }, async (request, reply) => {
+  app.post('/password-reset', { config: { access: 'public', rateLimit: authRateLimit } }, async (request, reply) => {
     const body = formBody(request);
     users.requestPasswordReset(field(body, 'email'), request.ip, (error) => request.log.error({ err: error }, 'password reset request failed'));
     return reply.render('platform/auth/views/request-reset.njk', { title: 'Reset your password', sent: true });
@@ -180,7 +207,7 @@ export function registerAuthRoutes(app: HavenApp, services: Services): void {
     return reply.render('platform/auth/views/reset-password.njk', { title: 'Choose a new password', token });
   });
 
-  app.post('/password-reset/:token', { config: { access: 'public' , rateLimit: authRateLimit } }, async (request, reply) => {
+  app.post('/password-reset/:token', { config: { access: 'public', rateLimit: authRateLimit } }, async (request, reply) => {
     const { token } = request.params as { token: string };
     const body = formBody(request);
     return handleForm(reply, 'platform/auth/views/reset-password.njk', { title: 'Choose a new password', token }, async () => {

@@ -92,7 +92,12 @@ export function createAuthService(deps: {
 
   async function issueRecoveryCodes(trx: DbOrTrx, schoolId: string, userId: string): Promise<string[]> {
     const codes = Array.from({ length: 10 }, () => randomToken(6).replace(/[-_]/g, 'x').slice(0, 8).toLowerCase());
-    await users.replaceRecoveryCodes(trx, schoolId, userId, codes.map((code) => sha256Hex(code)));
+    await users.replaceRecoveryCodes(
+      trx,
+      schoolId,
+      userId,
+      codes.map((code) => sha256Hex(code)),
+    );
     return codes.map((code) => `${code.slice(0, 4)}-${code.slice(4)}`);
   }
 
@@ -112,11 +117,18 @@ export function createAuthService(deps: {
         await passwords.verify(password, await dummyHash);
         throw failure;
       }
-      const context: AuditContext = { schoolId: user.school_id, ip: meta.ip, actor: { kind: 'user', schoolId: user.school_id, userId: user.id, displayName: user.display_name, roles: [] } };
+      const context: AuditContext = {
+        schoolId: user.school_id,
+        ip: meta.ip,
+        actor: { kind: 'user', schoolId: user.school_id, userId: user.id, displayName: user.display_name, roles: [] },
+      };
       const now = isoNow(clock);
       if (user.locked_until && user.locked_until > now) {
         await audit.record(context, 'auth.sign_in_refused_locked', { type: 'user', id: user.id });
-        throw new AppError('RATE_LIMITED', `This account is locked after too many failed sign-in attempts. Try again after ${new Date(user.locked_until).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/London' })}.`);
+        throw new AppError(
+          'RATE_LIMITED',
+          `This account is locked after too many failed sign-in attempts. Try again after ${new Date(user.locked_until).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/London' })}.`,
+        );
       }
       if (user.status !== 'active') {
         await audit.record(context, 'auth.sign_in_refused_disabled', { type: 'user', id: user.id });
@@ -126,7 +138,10 @@ export function createAuthService(deps: {
         const failed = user.failed_sign_ins + 1;
         const lock = failed >= maxFailedSignIns;
         await db.transaction().execute(async (trx) => {
-          await users.updateUser(trx, user.school_id, user.id, { failed_sign_ins: lock ? 0 : failed, locked_until: lock ? minutesFrom(now, lockoutMinutes) : user.locked_until });
+          await users.updateUser(trx, user.school_id, user.id, {
+            failed_sign_ins: lock ? 0 : failed,
+            locked_until: lock ? minutesFrom(now, lockoutMinutes) : user.locked_until,
+          });
           await audit.record(context, lock ? 'auth.locked_out' : 'auth.sign_in_failed', { type: 'user', id: user.id }, { failedAttempts: failed }, trx);
         });
         throw failure;
@@ -189,13 +204,22 @@ export function createAuthService(deps: {
         await users.updateSession(db, parts.schoolId, sessionId, { stage });
       }
       const expiryDays = school.settings.passwordExpiryDays;
-      const passwordExpired = expiryDays > 0 && row.password_changed_at !== null && Date.parse(row.password_changed_at) + expiryDays * 86_400_000 < now.getTime();
+      const passwordExpired =
+        expiryDays > 0 && row.password_changed_at !== null && Date.parse(row.password_changed_at) + expiryDays * 86_400_000 < now.getTime();
       return {
         schoolId: parts.schoolId,
         sessionId,
         stage,
         school,
-        user: { id: row.user_id, email: row.email, displayName: row.display_name, personId: row.person_id, totpEnabled: row.totp_enabled_at !== null, roles, passwordExpired },
+        user: {
+          id: row.user_id,
+          email: row.email,
+          displayName: row.display_name,
+          personId: row.person_id,
+          totpEnabled: row.totp_enabled_at !== null,
+          roles,
+          passwordExpired,
+        },
         actor: { kind: 'user', schoolId: parts.schoolId, userId: row.user_id, displayName: row.display_name, roles },
       };
     },
@@ -232,12 +256,23 @@ export function createAuthService(deps: {
         const failed = user.failed_sign_ins + 1;
         const lock = failed >= maxFailedSignIns;
         await db.transaction().execute(async (trx) => {
-          await users.updateUser(trx, session.schoolId, user.id, { failed_sign_ins: lock ? 0 : failed, ...(lock ? { locked_until: minutesFrom(now.toISOString(), lockoutMinutes) } : {}) });
+          await users.updateUser(trx, session.schoolId, user.id, {
+            failed_sign_ins: lock ? 0 : failed,
+            ...(lock ? { locked_until: minutesFrom(now.toISOString(), lockoutMinutes) } : {}),
+          });
           if (lock) await users.deleteSessionsOfUser(trx, session.schoolId, user.id);
-          await audit.record(context, lock ? 'auth.locked_out' : 'auth.second_factor_failed', { type: 'user', id: user.id }, { method, failedAttempts: failed }, trx);
+          await audit.record(
+            context,
+            lock ? 'auth.locked_out' : 'auth.second_factor_failed',
+            { type: 'user', id: user.id },
+            { method, failedAttempts: failed },
+            trx,
+          );
         });
         if (lock) throw new AppError('RATE_LIMITED', 'Too many wrong codes: this account is locked for 15 minutes. Sign in again after that.');
-        throw invalid('The code is wrong or has already been used', [{ field: 'code', message: 'Enter the 6-digit code from your authenticator app, or a recovery code' }]);
+        throw invalid('The code is wrong or has already been used', [
+          { field: 'code', message: 'Enter the 6-digit code from your authenticator app, or a recovery code' },
+        ]);
       }
       await users.updateSession(db, session.schoolId, session.sessionId, { stage: 'full' });
       await users.updateUser(db, session.schoolId, user.id, { last_sign_in_at: now.toISOString(), failed_sign_ins: 0 });
@@ -295,7 +330,11 @@ export function createAuthService(deps: {
       const school = await schools.get(schoolId);
       if (!user) throw invalid('Account not found');
       const problems = await passwordProblems(school, schoolId, userId, user.email, password);
-      if (problems.length > 0) throw invalid(problems[0]!, problems.map((message) => ({ field: 'password', message })));
+      if (problems.length > 0)
+        throw invalid(
+          problems[0]!,
+          problems.map((message) => ({ field: 'password', message })),
+        );
     },
 
     /** Writes a password already checked by checkNewPassword, inside the caller's transaction. */
@@ -319,7 +358,16 @@ export function createAuthService(deps: {
       const now = isoNow(clock);
       const hours = purpose === 'invitation' ? invitationDays * 24 : resetHours;
       await users.revokeOneTimeTokens(db, schoolId, userId, purpose, now);
-      await users.insertOneTimeToken(db, { school_id: schoolId, id: sha256Hex(secret), purpose, user_id: userId, created_by: createdBy, created_at: now, expires_at: minutesFrom(now, hours * 60), used_at: null });
+      await users.insertOneTimeToken(db, {
+        school_id: schoolId,
+        id: sha256Hex(secret),
+        purpose,
+        user_id: userId,
+        created_by: createdBy,
+        created_at: now,
+        expires_at: minutesFrom(now, hours * 60),
+        used_at: null,
+      });
       return `${schoolId}.${secret}`;
     },
 

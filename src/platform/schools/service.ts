@@ -44,7 +44,10 @@ export function createSchoolService(handle: DatabaseHandle, clock: () => Date) {
 
   return {
     async count(trx: DbOrTrx = db): Promise<number> {
-      const row = await trx.selectFrom('schools').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const row = await trx
+        .selectFrom('schools')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       return Number(row.n);
     },
     async find(id: string, trx: DbOrTrx = db): Promise<School | undefined> {
@@ -74,7 +77,11 @@ export function createSchoolService(handle: DatabaseHandle, clock: () => Date) {
       return toSchool(row);
     },
     async updateSettings(trx: DbOrTrx, id: string, settings: SchoolSettings): Promise<void> {
-      await trx.updateTable('schools').set({ settings: JSON.stringify(schoolSettingsSchema.parse(settings)) }).where('id', '=', id).execute();
+      await trx
+        .updateTable('schools')
+        .set({ settings: JSON.stringify(schoolSettingsSchema.parse(settings)) })
+        .where('id', '=', id)
+        .execute();
     },
   };
 }

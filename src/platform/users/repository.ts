@@ -41,7 +41,10 @@ export async function rolesByUser(db: DbOrTrx, schoolId: string): Promise<Map<st
 export async function replaceRoles(db: DbOrTrx, schoolId: string, userId: string, roles: readonly string[]): Promise<void> {
   await db.deleteFrom('user_roles').where('school_id', '=', schoolId).where('user_id', '=', userId).execute();
   if (roles.length > 0) {
-    await db.insertInto('user_roles').values(roles.map((role) => ({ school_id: schoolId, user_id: userId, role }))).execute();
+    await db
+      .insertInto('user_roles')
+      .values(roles.map((role) => ({ school_id: schoolId, user_id: userId, role })))
+      .execute();
   }
 }
 

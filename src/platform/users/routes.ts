@@ -10,7 +10,8 @@ const assignableRoles = roles.filter((role) => role !== 'trust_admin' && role !=
 /** Pupil, parent and trust accounts are not made from this form; a posted one is refused, not ignored. */
 function refuseUnassignable(posted: string[]): void {
   const refused = posted.filter((role) => !(assignableRoles as readonly string[]).includes(role));
-  if (refused.length > 0) throw new AppError('VALIDATION', `These roles cannot be given here: ${refused.join(', ')}`, [{ field: 'roles', message: 'Choose roles from the list' }]);
+  if (refused.length > 0)
+    throw new AppError('VALIDATION', `These roles cannot be given here: ${refused.join(', ')}`, [{ field: 'roles', message: 'Choose roles from the list' }]);
 }
 
 const roleItems = (checked: string[]) => assignableRoles.map((role) => ({ value: role, text: roleLabels[role], checked: checked.includes(role) }));
@@ -29,7 +30,11 @@ export function registerUserRoutes(app: HavenApp, services: Services): void {
     if (!query.person) return reply.render('platform/users/views/new.njk', { title: 'Invite someone', values: {}, roleItems: roleItems(['staff']) });
     const person = await services.people.get(schoolIdOf(request), query.person);
     const defaultRole = person.kind === 'governor' ? 'governor' : person.kind === 'visitor' ? 'visitor' : 'staff';
-    return reply.render('platform/users/views/new.njk', { title: 'Invite someone', values: { displayName: person.displayName, email: person.email ?? '', personId: person.id }, roleItems: roleItems([defaultRole]) });
+    return reply.render('platform/users/views/new.njk', {
+      title: 'Invite someone',
+      values: { displayName: person.displayName, email: person.email ?? '', personId: person.id },
+      roleItems: roleItems([defaultRole]),
+    });
   });
 
   app.post('/admin/users', { config: { access: 'users.manage' } }, async (request, reply) => {
@@ -39,7 +44,11 @@ export function registerUserRoutes(app: HavenApp, services: Services): void {
     const values = { displayName: field(body, 'displayName'), email: field(body, 'email'), personId: field(body, 'personId') };
     return handleForm(reply, 'platform/users/views/new.njk', { title: 'Invite someone', values, roleItems: roleItems(chosen) }, async () => {
       const personId = values.personId ? (await services.people.get(schoolIdOf(request), values.personId)).id : null;
-      const { userId, link } = await users.invite(schoolIdOf(request), { displayName: values.displayName, email: values.email, personId, roles: chosen.filter(isRole) }, auditContext(request));
+      const { userId, link } = await users.invite(
+        schoolIdOf(request),
+        { displayName: values.displayName, email: values.email, personId, roles: chosen.filter(isRole) },
+        auditContext(request),
+      );
       const account = await users.get(schoolIdOf(request), userId);
       return reply.render('platform/users/views/invited.njk', { title: 'Invitation sent', account, link: mailer.configured ? null : link });
     });
@@ -48,7 +57,12 @@ export function registerUserRoutes(app: HavenApp, services: Services): void {
   app.get('/admin/users/:userId', { config: { access: 'users.read' } }, async (request, reply) => {
     const { userId } = request.params as { userId: string };
     const account = await users.get(schoolIdOf(request), userId);
-    return reply.render('platform/users/views/show.njk', { title: account.displayName, account, roleItems: roleItems(account.roles), backLink: '/admin/users' });
+    return reply.render('platform/users/views/show.njk', {
+      title: account.displayName,
+      account,
+      roleItems: roleItems(account.roles),
+      backLink: '/admin/users',
+    });
   });
 
   app.post('/admin/users/:userId/roles', { config: { access: 'users.manage' } }, async (request, reply) => {
@@ -92,7 +106,12 @@ export function registerUserRoutes(app: HavenApp, services: Services): void {
   // API tokens: shown once, stored hashed.
   app.get('/admin/api-tokens', { config: { access: 'apiTokens.manage' } }, async (request, reply) => {
     const tokens = await apiTokens.list(schoolIdOf(request));
-    return reply.render('platform/users/views/api-tokens.njk', { title: 'API tokens', tokens, scopeItems: tokenScopes.map((scope) => ({ value: scope, text: scope })), values: {} });
+    return reply.render('platform/users/views/api-tokens.njk', {
+      title: 'API tokens',
+      tokens,
+      scopeItems: tokenScopes.map((scope) => ({ value: scope, text: scope })),
+      values: {},
+    });
   });
 
   app.post('/admin/api-tokens', { config: { access: 'apiTokens.manage' } }, async (request, reply) => {
@@ -100,11 +119,22 @@ export function registerUserRoutes(app: HavenApp, services: Services): void {
     const tokens = await apiTokens.list(schoolIdOf(request));
     const values = { name: field(body, 'name') };
     const scopes = fieldList(body, 'scopes');
-    return handleForm(reply, 'platform/users/views/api-tokens.njk', { title: 'API tokens', tokens, scopeItems: tokenScopes.map((scope) => ({ value: scope, text: scope, checked: scopes.includes(scope) })), values }, async () => {
-      const created = await apiTokens.create(schoolIdOf(request), { name: values.name, scopes }, auditContext(request));
-      const list = await apiTokens.list(schoolIdOf(request));
-      return reply.render('platform/users/views/api-tokens.njk', { title: 'API tokens', tokens: list, scopeItems: tokenScopes.map((scope) => ({ value: scope, text: scope })), values: {}, created });
-    });
+    return handleForm(
+      reply,
+      'platform/users/views/api-tokens.njk',
+      { title: 'API tokens', tokens, scopeItems: tokenScopes.map((scope) => ({ value: scope, text: scope, checked: scopes.includes(scope) })), values },
+      async () => {
+        const created = await apiTokens.create(schoolIdOf(request), { name: values.name, scopes }, auditContext(request));
+        const list = await apiTokens.list(schoolIdOf(request));
+        return reply.render('platform/users/views/api-tokens.njk', {
+          title: 'API tokens',
+          tokens: list,
+          scopeItems: tokenScopes.map((scope) => ({ value: scope, text: scope })),
+          values: {},
+          created,
+        });
+      },
+    );
   });
 
   app.post('/admin/api-tokens/:tokenId/revoke', { config: { access: 'apiTokens.manage' } }, async (request, reply) => {
@@ -133,7 +163,11 @@ export function registerUserRoutes(app: HavenApp, services: Services): void {
     return handleForm(reply, 'platform/users/views/settings.njk', { title: 'Settings', settings: { ...school.settings, ...candidate } }, async () => {
       const parsed = schoolSettingsSchema.safeParse(candidate);
       if (!parsed.success) {
-        throw new AppError('VALIDATION', 'There is a problem with the settings', parsed.error.issues.map((issue) => ({ field: String(issue.path[0]), message: `${String(issue.path[0])}: ${issue.message}` })));
+        throw new AppError(
+          'VALIDATION',
+          'There is a problem with the settings',
+          parsed.error.issues.map((issue) => ({ field: String(issue.path[0]), message: `${String(issue.path[0])}: ${issue.message}` })),
+        );
       }
       await services.handle.db.transaction().execute(async (trx) => {
         await schools.updateSettings(trx, school.id, parsed.data);

@@ -43,7 +43,8 @@ export function createUserService(deps: {
   function validateNewUser(input: NewUser) {
     const fields = [];
     if (!input.displayName.trim()) fields.push({ field: 'displayName', message: 'Enter the person’s full name' });
-    if (!emailPattern.test(input.email.trim())) fields.push({ field: 'email', message: 'Enter an email address in the correct format, like name@example.sch.uk' });
+    if (!emailPattern.test(input.email.trim()))
+      fields.push({ field: 'email', message: 'Enter an email address in the correct format, like name@example.sch.uk' });
     if (input.roles.length === 0) fields.push({ field: 'roles', message: 'Select at least one role' });
     if (fields.length > 0) throw invalid('There is a problem with the account details', fields);
   }
@@ -51,7 +52,9 @@ export function createUserService(deps: {
   async function insertAccount(trx: DbOrTrx, schoolId: string, input: NewUser, status: 'invited' | 'active', passwordHash: string | null) {
     const email = input.email.trim().toLowerCase();
     if (await repository.findUserByEmail(trx, email)) {
-      throw new AppError('CONFLICT', 'An account with this email address already exists', [{ field: 'email', message: 'An account with this email address already exists' }]);
+      throw new AppError('CONFLICT', 'An account with this email address already exists', [
+        { field: 'email', message: 'An account with this email address already exists' },
+      ]);
     }
     const now = isoNow(clock);
     const id = newId();
@@ -85,7 +88,18 @@ export function createUserService(deps: {
     return toSummary(row, roles);
   }
 
-  function toSummary(row: { id: string; email: string; display_name: string; status: string; person_id: string | null; totp_enabled_at: string | null; last_sign_in_at: string | null }, roles: Role[]): UserSummary {
+  function toSummary(
+    row: {
+      id: string;
+      email: string;
+      display_name: string;
+      status: string;
+      person_id: string | null;
+      totp_enabled_at: string | null;
+      last_sign_in_at: string | null;
+    },
+    roles: Role[],
+  ): UserSummary {
     return {
       id: row.id,
       email: row.email,
@@ -113,7 +127,11 @@ export function createUserService(deps: {
       const school = await schools.get(schoolId, trx);
       {
         const problems = await auth.passwordProblems(school, schoolId, null, input.email, input.password);
-        if (problems.length > 0) throw invalid(problems[0]!, problems.map((message) => ({ field: 'password', message })));
+        if (problems.length > 0)
+          throw invalid(
+            problems[0]!,
+            problems.map((message) => ({ field: 'password', message })),
+          );
       }
       const hash = await auth.hashPassword(input.password);
       const id = await insertAccount(trx, schoolId, input, 'active', hash);
