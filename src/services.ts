@@ -1,6 +1,9 @@
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/database.js';
+import { createIncidentService } from './features/incidents/service.js';
 import { createPeopleService } from './features/people/service.js';
+import { createFileStore } from './platform/files.js';
+import { createNotificationService } from './platform/notifications/service.js';
 import { createAuditService } from './platform/audit/service.js';
 import { createApiTokenService } from './platform/auth/api-tokens.js';
 import { createPasswordHasher } from './platform/auth/passwords.js';
@@ -28,7 +31,10 @@ export function createServices(deps: ServiceDeps) {
   const users = createUserService({ handle, clock, audit, auth, schools, mailer, publicUrl: config.publicUrl });
   const apiTokens = createApiTokenService(handle, audit, clock);
   const people = createPeopleService({ handle, clock, audit, users });
-  return { config, handle, clock, audit, schools, mailer, auth, users, apiTokens, people };
+  const notifications = createNotificationService(handle, clock);
+  const files = createFileStore({ handle, dataDir: config.dataDir, secret: config.secret, clock });
+  const incidents = createIncidentService({ handle, clock, audit, people, users, notifications, mailer, files, publicUrl: config.publicUrl });
+  return { config, handle, clock, audit, schools, mailer, auth, users, apiTokens, people, notifications, files, incidents };
 }
 
 export type Services = ReturnType<typeof createServices>;

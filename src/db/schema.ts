@@ -192,7 +192,194 @@ export interface PeopleImportTable {
   created_at: string;
 }
 
+export interface NotificationTable {
+  school_id: string;
+  id: string;
+  user_id: string;
+  title: string;
+  link: string | null;
+  urgent: number;
+  created_at: string;
+  read_at: string | null;
+}
+
+export interface StoredFileTable {
+  school_id: string;
+  id: string;
+  file_name: string;
+  content_type: string;
+  size: number;
+  sha256: string;
+  created_by: string | null;
+  created_at: string;
+}
+
+export interface IncidentTypeTable {
+  school_id: string;
+  id: string;
+  code: string;
+  name: string;
+  procedure: string | null;
+  sort: number;
+  retired_at: string | null;
+  created_at: string;
+}
+
+export interface IncidentCounterTable {
+  school_id: string;
+  year: number;
+  last: number;
+}
+
+export interface IncidentTable {
+  school_id: string;
+  id: string;
+  reference: string;
+  reported_by: string | null;
+  reporter_name: string;
+  reporter_role: string;
+  source: string;
+  occurred_at: string;
+  location: string | null;
+  device: string | null;
+  risk_area: string | null;
+  what_happened: string;
+  immediate_action: string | null;
+  urgent: number;
+  out_of_school: number;
+  status: string;
+  severity: string | null;
+  illegal: string | null;
+  police_advice: string | null;
+  visibility: string;
+  entered_illegal: number;
+  entered_internal: number;
+  misuse_investigation: number;
+  second_senior_staff: string | null;
+  lessons_learnt: string | null;
+  monitoring_note: string | null;
+  closed_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface IncidentTypeLinkTable {
+  school_id: string;
+  incident_id: string;
+  type_id: string;
+}
+
+export interface IncidentPersonTable {
+  school_id: string;
+  id: string;
+  incident_id: string;
+  person_id: string | null;
+  outside_name: string | null;
+  outside_description: string | null;
+  role: string;
+}
+
+export interface IncidentStepTable {
+  school_id: string;
+  incident_id: string;
+  step: string;
+  outcome: string;
+  note: string | null;
+  recorded_by: string;
+  recorded_by_name: string;
+  recorded_at: string;
+}
+
+export interface IncidentHistoryTable {
+  school_id: string;
+  id: string;
+  incident_id: string;
+  at: string;
+  actor_user_id: string | null;
+  actor_name: string;
+  kind: string;
+  summary: string;
+  reason: string | null;
+}
+
+export interface IncidentEvidenceTable {
+  school_id: string;
+  id: string;
+  incident_id: string;
+  url: string | null;
+  description: string;
+  file_id: string | null;
+  held_where: string | null;
+  held_by: string | null;
+  added_by: string;
+  added_by_name: string;
+  added_at: string;
+}
+
+export interface IncidentActionTable {
+  school_id: string;
+  id: string;
+  incident_id: string;
+  kind: string;
+  description: string;
+  owner_name: string;
+  owner_user_id: string | null;
+  due_date: string;
+  done_at: string | null;
+  created_at: string;
+}
+
+export interface SanctionRuleTable {
+  school_id: string;
+  id: string;
+  audience: string;
+  offence: string;
+  type_codes: string;
+  actions: string;
+  sort: number;
+  retired_at: string | null;
+}
+
+export interface IncidentSanctionTable {
+  school_id: string;
+  id: string;
+  incident_id: string;
+  incident_person_id: string;
+  rule_id: string | null;
+  actions: string;
+  note: string | null;
+  recorded_by_name: string;
+  recorded_at: string;
+}
+
+export interface IncidentLogReviewTable {
+  school_id: string;
+  id: string;
+  period_from: string;
+  period_to: string;
+  reviewer_name: string;
+  reviewer_role: string;
+  reviewed_on: string;
+  comments: string | null;
+  recorded_by: string;
+  created_at: string;
+}
+
 export interface Database {
+  notifications: NotificationTable;
+  stored_files: StoredFileTable;
+  incident_types: IncidentTypeTable;
+  incident_counters: IncidentCounterTable;
+  incidents: IncidentTable;
+  incident_type_links: IncidentTypeLinkTable;
+  incident_people: IncidentPersonTable;
+  incident_steps: IncidentStepTable;
+  incident_history: IncidentHistoryTable;
+  incident_evidence: IncidentEvidenceTable;
+  incident_actions: IncidentActionTable;
+  sanction_rules: SanctionRuleTable;
+  incident_sanctions: IncidentSanctionTable;
+  incident_log_reviews: IncidentLogReviewTable;
   people_imports: PeopleImportTable;
   schools: SchoolTable;
   users: UserTable;

@@ -20,6 +20,14 @@ const matrix = {
   'school.manage': ['headteacher'],
   // Only the head: unsent invitations in the outbox carry their links.
   'outbox.read': ['headteacher'],
+  // Anyone with an account can report a concern (policies 000–004: "anyone can report").
+  'incident.report': ['pupil', 'parent', 'staff', 'technician', 'esafety_lead', 'dsl', 'deputy_dsl', 'headteacher', 'governor', 'visitor'],
+  // The people who respond; which incidents each sees is decided record by record (incidents/access.ts).
+  'incident.respond': ['esafety_lead', 'dsl', 'deputy_dsl', 'headteacher'],
+  'incident.review': ['dsl', 'deputy_dsl', 'headteacher'],
+  'incidentSettings.manage': ['esafety_lead', 'dsl', 'headteacher'],
+  // API scope only: ordinary (not DSL-only, not allegation) incidents, read only.
+  'incidents.read': ['esafety_lead', 'dsl', 'deputy_dsl', 'headteacher'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof matrix;
@@ -51,4 +59,4 @@ export function can(actor: Actor | undefined, permission: Permission): boolean {
 }
 
 /** Permissions an API token may be given: read/integration scopes only, never account control. */
-export const tokenScopes: readonly Permission[] = ['people.read', 'groups.read'];
+export const tokenScopes: readonly Permission[] = ['people.read', 'groups.read', 'incident.report', 'incidents.read'];

@@ -332,6 +332,19 @@ export function createPeopleService(deps: { handle: DatabaseHandle; clock: () =>
       return { people: rows.map(toPerson), total, page, pageSize };
     },
 
+    /** Several people at once, by id (for other features' lists); unknown ids are left out. */
+    async getMany(schoolId: string, ids: readonly string[], trx: DbOrTrx = db): Promise<Map<string, Person>> {
+      const unique = [...new Set(ids)];
+      if (unique.length === 0) return new Map();
+      const rows = await trx.selectFrom('people').selectAll().where('school_id', '=', schoolId).where('id', 'in', unique).execute();
+      return new Map(rows.map((row) => [row.id, toPerson(row)]));
+    },
+
+    async idsInClass(schoolId: string, className: string): Promise<string[]> {
+      const rows = await db.selectFrom('people').select('id').where('school_id', '=', schoolId).where('class_name', '=', className).execute();
+      return rows.map((row) => row.id);
+    },
+
     async groupsOf(schoolId: string, personId: string) {
       return repository.groupsOfPerson(db, schoolId, personId);
     },

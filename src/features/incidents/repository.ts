@@ -1,0 +1,323 @@
+import { sql, type Insertable, type Updateable } from 'kysely';
+import type { DbOrTrx, Dialect } from '../../db/database.js';
+import type {
+  IncidentActionTable,
+  IncidentEvidenceTable,
+  IncidentHistoryTable,
+  IncidentPersonTable,
+  IncidentSanctionTable,
+  IncidentStepTable,
+  IncidentTable,
+} from '../../db/schema.js';
+
+/** The next reference number of the year for a school, e.g. 42 → ES-2026-0042; serialised by a row lock. */
+export async function nextNumber(trx: DbOrTrx, dialect: Dialect, schoolId: string, year: number): Promise<number> {
+  await trx
+    .insertInto('incident_counters')
+    .values({ school_id: schoolId, year, last: 0 })
+    .onConflict((oc) => oc.columns(['school_id', 'year']).doNothing())
+    .execute();
+  let query = trx.selectFrom('incident_counters').select('last').where('school_id', '=', schoolId).where('year', '=', year);
+  if (dialect === 'postgres') query = query.forUpdate();
+  const { last } = await query.executeTakeFirstOrThrow();
+  await trx
+    .updateTable('incident_counters')
+    .set({ last: last + 1 })
+    .where('school_id', '=', schoolId)
+    .where('year', '=', year)
+    .execute();
+  return last + 1;
+}
+
+export async function insertIncident(db: DbOrTrx, row: Insertable<IncidentTable>): Promise<void> {
+  await db.insertInto('incidents').values(row).execute();
+}
+
+export async function updateIncident(db: DbOrTrx, schoolId: string, id: string, changes: Updateable<IncidentTable>): Promise<void> {
+  await db.updateTable('incidents').set(changes).where('school_id', '=', schoolId).where('id', '=', id).execute();
+}
+
+export async function findIncident(db: DbOrTrx, schoolId: string, id: string) {
+  return db.selectFrom('incidents').selectAll().where('school_id', '=', schoolId).where('id', '=', id).executeTakeFirst();
+}
+
+export async function listTypes(db: DbOrTrx, schoolId: string) {
+  return db.selectFrom('incident_types').selectAll().where('school_id', '=', schoolId).orderBy('sort').orderBy('name').execute();
+}
+
+export async function linkTypes(db: DbOrTrx, schoolId: string, incidentId: string, typeIds: string[]): Promise<void> {
+  if (typeIds.length === 0) return;
+  await db
+    .insertInto('incident_type_links')
+    .values(typeIds.map((typeId) => ({ school_id: schoolId, incident_id: incidentId, type_id: typeId })))
+    .execute();
+}
+
+export async function typesOfIncidents(db: DbOrTrx, schoolId: string, incidentIds: string[]) {
+  if (incidentIds.length === 0) return [];
+  return db
+    .selectFrom('incident_type_links')
+    .innerJoin('incident_types', (join) =>
+      join.onRef('incident_types.school_id', '=', 'incident_type_links.school_id').onRef('incident_types.id', '=', 'incident_type_links.type_id'),
+    )
+    .select(['incident_type_links.incident_id', 'incident_types.id', 'incident_types.code', 'incident_types.name', 'incident_types.procedure'])
+    .where('incident_type_links.school_id', '=', schoolId)
+    .where('incident_type_links.incident_id', 'in', incidentIds)
+    .execute();
+}
+
+export async function insertPeople(db: DbOrTrx, rows: Insertable<IncidentPersonTable>[]): Promise<void> {
+  if (rows.length > 0) await db.insertInto('incident_people').values(rows).execute();
+}
+
+export async function peopleOfIncidents(db: DbOrTrx, schoolId: string, incidentIds: string[]) {
+  if (incidentIds.length === 0) return [];
+  return db.selectFrom('incident_people').selectAll().where('school_id', '=', schoolId).where('incident_id', 'in', incidentIds).execute();
+}
+
+export async function stepsOf(db: DbOrTrx, schoolId: string, incidentId: string) {
+  return db.selectFrom('incident_steps').selectAll().where('school_id', '=', schoolId).where('incident_id', '=', incidentId).execute();
+}
+
+export async function upsertStep(db: DbOrTrx, row: Insertable<IncidentStepTable>): Promise<void> {
+  await db
+    .insertInto('incident_steps')
+    .values(row)
+    .onConflict((oc) =>
+      oc
+        .columns(['school_id', 'incident_id', 'step'])
+        .doUpdateSet({
+          outcome: row.outcome,
+          note: row.note,
+          recorded_by: row.recorded_by,
+          recorded_by_name: row.recorded_by_name,
+          recorded_at: row.recorded_at,
+        }),
+    )
+    .execute();
+}
+
+export async function insertHistory(db: DbOrTrx, row: Insertable<IncidentHistoryTable>): Promise<void> {
+  await db.insertInto('incident_history').values(row).execute();
+}
+
+export async function historyOf(db: DbOrTrx, schoolId: string, incidentId: string) {
+  return db
+    .selectFrom('incident_history')
+    .selectAll()
+    .where('school_id', '=', schoolId)
+    .where('incident_id', '=', incidentId)
+    .orderBy('at')
+    .orderBy('id')
+    .execute();
+}
+
+export async function insertEvidence(db: DbOrTrx, row: Insertable<IncidentEvidenceTable>): Promise<void> {
+  await db.insertInto('incident_evidence').values(row).execute();
+}
+
+export async function evidenceOf(db: DbOrTrx, schoolId: string, incidentIds: string[]) {
+  if (incidentIds.length === 0) return [];
+  return db
+    .selectFrom('incident_evidence')
+    .leftJoin('stored_files', (join) =>
+      join.onRef('stored_files.school_id', '=', 'incident_evidence.school_id').onRef('stored_files.id', '=', 'incident_evidence.file_id'),
+    )
+    .selectAll('incident_evidence')
+    .select(['stored_files.file_name', 'stored_files.size', 'stored_files.sha256', 'stored_files.content_type'])
+    .where('incident_evidence.school_id', '=', schoolId)
+    .where('incident_evidence.incident_id', 'in', incidentIds)
+    .orderBy('incident_evidence.added_at')
+    .execute();
+}
+
+export async function insertAction(db: DbOrTrx, row: Insertable<IncidentActionTable>): Promise<void> {
+  await db.insertInto('incident_actions').values(row).execute();
+}
+
+export async function actionsOf(db: DbOrTrx, schoolId: string, incidentIds: string[]) {
+  if (incidentIds.length === 0) return [];
+  return db.selectFrom('incident_actions').selectAll().where('school_id', '=', schoolId).where('incident_id', 'in', incidentIds).orderBy('due_date').execute();
+}
+
+export async function completeAction(db: DbOrTrx, schoolId: string, incidentId: string, actionId: string, at: string): Promise<number> {
+  const result = await db
+    .updateTable('incident_actions')
+    .set({ done_at: at })
+    .where('school_id', '=', schoolId)
+    .where('incident_id', '=', incidentId)
+    .where('id', '=', actionId)
+    .where('done_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export async function sanctionRules(db: DbOrTrx, schoolId: string) {
+  return db
+    .selectFrom('sanction_rules')
+    .selectAll()
+    .where('school_id', '=', schoolId)
+    .where('retired_at', 'is', null)
+    .orderBy('audience')
+    .orderBy('sort')
+    .execute();
+}
+
+export async function insertSanction(db: DbOrTrx, row: Insertable<IncidentSanctionTable>): Promise<void> {
+  await db.insertInto('incident_sanctions').values(row).execute();
+}
+
+export async function sanctionsOf(db: DbOrTrx, schoolId: string, incidentId: string) {
+  return db
+    .selectFrom('incident_sanctions')
+    .selectAll()
+    .where('school_id', '=', schoolId)
+    .where('incident_id', '=', incidentId)
+    .orderBy('recorded_at')
+    .execute();
+}
+
+/** Earlier incidents in which a person was the instigator ("continued infringements"). */
+export async function earlierAsInstigator(db: DbOrTrx, schoolId: string, personId: string, before: string, excludeIncidentId: string): Promise<number> {
+  const row = await db
+    .selectFrom('incident_people')
+    .innerJoin('incidents', (join) =>
+      join.onRef('incidents.school_id', '=', 'incident_people.school_id').onRef('incidents.id', '=', 'incident_people.incident_id'),
+    )
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('incident_people.school_id', '=', schoolId)
+    .where('incident_people.person_id', '=', personId)
+    .where('incident_people.role', '=', 'instigator')
+    .where('incidents.occurred_at', '<', before)
+    .where('incidents.id', '!=', excludeIncidentId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export interface LogFilter {
+  visibilities: string[];
+  status?: string | undefined;
+  open?: boolean | undefined;
+  typeId?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  personId?: string | undefined;
+  /** Incidents involving any of these people (e.g. a class, resolved by the people service). */
+  personIds?: string[] | undefined;
+  severity?: string | undefined;
+  reportedBy?: string | undefined;
+}
+
+function filtered(db: DbOrTrx, schoolId: string, filter: LogFilter) {
+  let query = db.selectFrom('incidents').where('incidents.school_id', '=', schoolId);
+  if (filter.visibilities.length === 0) query = query.where(sql<boolean>`1 = 0`);
+  else query = query.where('incidents.visibility', 'in', filter.visibilities);
+  if (filter.status) query = query.where('incidents.status', '=', filter.status);
+  if (filter.open) query = query.where('incidents.status', '!=', 'closed');
+  if (filter.severity) query = query.where('incidents.severity', '=', filter.severity);
+  if (filter.from) query = query.where('incidents.occurred_at', '>=', filter.from);
+  if (filter.to) query = query.where('incidents.occurred_at', '<', filter.to);
+  if (filter.reportedBy) query = query.where('incidents.reported_by', '=', filter.reportedBy);
+  if (filter.typeId) {
+    const typeId = filter.typeId;
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('incident_type_links')
+          .select('incident_type_links.incident_id')
+          .whereRef('incident_type_links.school_id', '=', 'incidents.school_id')
+          .where('incident_type_links.type_id', '=', typeId)
+          .whereRef('incident_type_links.incident_id', '=', 'incidents.id'),
+      ),
+    );
+  }
+  if (filter.personId) {
+    const personId = filter.personId;
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('incident_people')
+          .select('incident_people.incident_id')
+          .whereRef('incident_people.school_id', '=', 'incidents.school_id')
+          .where('incident_people.person_id', '=', personId)
+          .whereRef('incident_people.incident_id', '=', 'incidents.id'),
+      ),
+    );
+  }
+  if (filter.personIds) {
+    const personIds = filter.personIds;
+    query = query.where((eb) =>
+      personIds.length === 0
+        ? sql<boolean>`1 = 0`
+        : eb.exists(
+            eb
+              .selectFrom('incident_people')
+              .select('incident_people.incident_id')
+              .whereRef('incident_people.school_id', '=', 'incidents.school_id')
+              .where('incident_people.person_id', 'in', personIds)
+              .whereRef('incident_people.incident_id', '=', 'incidents.id'),
+          ),
+    );
+  }
+  return query;
+}
+
+export async function listLog(db: DbOrTrx, schoolId: string, filter: LogFilter, limit: number, offset: number) {
+  const base = filtered(db, schoolId, filter);
+  const [rows, total] = await Promise.all([
+    base.selectAll('incidents').orderBy('incidents.occurred_at', 'desc').orderBy('incidents.id').limit(limit).offset(offset).execute(),
+    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(total.n) };
+}
+
+export async function countsByStatus(db: DbOrTrx, schoolId: string, visibilities: string[]) {
+  if (visibilities.length === 0) return [];
+  return db
+    .selectFrom('incidents')
+    .select(['status', 'urgent'])
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('school_id', '=', schoolId)
+    .where('visibility', 'in', visibilities)
+    .where('status', '!=', 'closed')
+    .groupBy(['status', 'urgent'])
+    .execute();
+}
+
+export async function overdueActions(db: DbOrTrx, schoolId: string, visibilities: string[], today: string) {
+  if (visibilities.length === 0) return 0;
+  const row = await db
+    .selectFrom('incident_actions')
+    .innerJoin('incidents', (join) =>
+      join.onRef('incidents.school_id', '=', 'incident_actions.school_id').onRef('incidents.id', '=', 'incident_actions.incident_id'),
+    )
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('incident_actions.school_id', '=', schoolId)
+    .where('incident_actions.done_at', 'is', null)
+    .where('incident_actions.due_date', '<', today)
+    .where('incidents.visibility', 'in', visibilities)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function insertReview(
+  db: DbOrTrx,
+  row: {
+    school_id: string;
+    id: string;
+    period_from: string;
+    period_to: string;
+    reviewer_name: string;
+    reviewer_role: string;
+    reviewed_on: string;
+    comments: string | null;
+    recorded_by: string;
+    created_at: string;
+  },
+) {
+  await db.insertInto('incident_log_reviews').values(row).execute();
+}
+
+export async function listReviews(db: DbOrTrx, schoolId: string) {
+  return db.selectFrom('incident_log_reviews').selectAll().where('school_id', '=', schoolId).orderBy('reviewed_on', 'desc').execute();
+}
