@@ -9,13 +9,15 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { join } from 'node:path';
+import { registerIncidentRoutes } from './features/incidents/routes.js';
 import { registerPeopleRoutes } from './features/people/routes.js';
+import { registerNotificationRoutes } from './platform/notifications/routes.js';
 import { registerSetupRoutes } from './features/setup/routes.js';
 import { registerApiRoutes } from './platform/api/routes.js';
 import { registerAuditRoutes } from './platform/audit/routes.js';
 import { registerAuthRoutes } from './platform/auth/routes.js';
 import { AppError, errorCodes, type ErrorCode } from './platform/errors.js';
-import { isApiRequest, redirect } from './platform/http.js';
+import { isApiRequest, redirect, type UploadedFile } from './platform/http.js';
 import { navigationFor } from './platform/navigation.js';
 import { can } from './platform/permissions.js';
 import { registerUserRoutes } from './platform/users/routes.js';
@@ -89,7 +91,15 @@ export async function createApp(deps: AppDeps): Promise<HavenApp> {
     },
   });
   await app.register(formbody);
-  await app.register(multipart, { attachFieldsToBody: 'keyValues', limits: { fileSize: 10 * 1024 * 1024, files: 1, fields: 200 } });
+  await app.register(multipart, {
+    attachFieldsToBody: 'keyValues',
+    limits: { fileSize: 10 * 1024 * 1024, files: 1, fields: 200 },
+    // Files arrive as { filename, mimetype, data } (see uploadedFile in platform/http.ts).
+    async onFile(part) {
+      const data = await part.toBuffer();
+      (part as unknown as { value: UploadedFile }).value = { filename: part.filename, mimetype: part.mimetype, data };
+    },
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -121,6 +131,8 @@ export async function createApp(deps: AppDeps): Promise<HavenApp> {
       user: session?.user,
       stage: session?.stage,
       navigation: session?.stage === 'full' ? navigationFor(request.actor, request.url) : [],
+      canReport: can(request.actor, 'incident.report'),
+      pupilOnly: request.actor?.kind === 'user' && request.actor.roles.length > 0 && request.actor.roles.every((role) => role === 'pupil'),
       ...context,
     });
     return this.type('text/html; charset=utf-8').send(html);
@@ -202,6 +214,8 @@ export async function createApp(deps: AppDeps): Promise<HavenApp> {
   registerUserRoutes(app, services);
   registerAuditRoutes(app, services);
   registerPeopleRoutes(app, services);
+  registerIncidentRoutes(app, services);
+  registerNotificationRoutes(app, services);
   registerApiRoutes(app, services);
   return app;
 }

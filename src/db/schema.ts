@@ -252,6 +252,7 @@ export interface IncidentTable {
   illegal: string | null;
   police_advice: string | null;
   visibility: string;
+  dsl_granted: number;
   entered_illegal: number;
   entered_internal: number;
   misuse_investigation: number;

@@ -100,3 +100,17 @@ export function safeNext(next: unknown): string {
   // A single leading slash, then no backslash or control character (browsers drop tabs and newlines, so "/\t/x" becomes "//x").
   return typeof next === 'string' && /^\/(?![/\\])[^\\\p{Cc}]*$/u.test(next) ? next : '/';
 }
+
+export interface UploadedFile {
+  filename: string;
+  mimetype: string;
+  data: Buffer;
+}
+
+/** A file from a multipart form, or undefined when none (or an empty one) was sent. */
+export function uploadedFile(request: FastifyRequest, name: string): UploadedFile | undefined {
+  const value = (request.body as Record<string, unknown> | undefined)?.[name];
+  if (!value || typeof value !== 'object' || !('data' in value) || !Buffer.isBuffer((value as UploadedFile).data)) return undefined;
+  const file = value as UploadedFile;
+  return file.data.length > 0 ? file : undefined;
+}

@@ -8,6 +8,8 @@ interface NavigationEntry {
 
 const entries: NavigationEntry[] = [
   { href: '/', text: 'Home', permission: 'dashboard.read' },
+  { href: '/incidents', text: 'Incident log', permission: 'incident.respond' },
+  { href: '/concerns/mine', text: 'Your reports', permission: 'incident.report' },
   { href: '/people', text: 'People', permission: 'people.read' },
   { href: '/groups', text: 'Groups', permission: 'groups.read' },
   { href: '/who-to-tell', text: 'Who to tell', permission: 'rolesRegister.read' },

@@ -76,6 +76,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('illegal', 'text')
     .addColumn('police_advice', 'text')
     .addColumn('visibility', 'text', (c) => c.notNull())
+    .addColumn('dsl_granted', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('entered_illegal', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('entered_internal', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('misuse_investigation', 'integer', (c) => c.notNull().defaultTo(0))

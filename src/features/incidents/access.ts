@@ -9,7 +9,8 @@ import type { Visibility } from './procedure.js';
  * - Reporter: their own report's status only (never the response).
  * - Teachers and other staff, technicians, governors: no incident records.
  * - E-safety lead: online-safety incidents except DSL-only ones and allegations.
- * - DSL and deputies: all except allegations against staff.
+ * - DSL and deputies: all except allegations against staff; the headteacher can share an
+ *   allegation with the DSL (not the deputies): "visible to the head and DSL only".
  * - Headteacher: all.
  * - API tokens with incidents.read: ordinary incidents, read only.
  */
@@ -30,13 +31,19 @@ export function visibilitiesFor(actor: Actor): Visibility[] {
   return [...set];
 }
 
-export function canOnIncident(actor: Actor, incident: { visibility: Visibility }, action: IncidentAction): boolean {
-  const allowed = visibilitiesFor(actor).includes(incident.visibility);
+export function canOnIncident(actor: Actor, incident: { visibility: Visibility; dslGranted?: boolean }, action: IncidentAction): boolean {
+  const granted = incident.visibility === 'allegation' && incident.dslGranted === true && seesSharedAllegations(actor);
+  const allowed = granted || visibilitiesFor(actor).includes(incident.visibility);
   if (actor.kind === 'token') return allowed && (action === 'list' || action === 'read');
   return allowed;
 }
 
+/** The DSL (not deputies) sees allegations the headteacher has shared with them. */
+export function seesSharedAllegations(actor: Actor): boolean {
+  return actor.kind === 'user' && actor.roles.includes('dsl');
+}
+
 /** A reporter sees the status of what they reported, whoever else may see the record. */
-export function canSeeStatus(actor: Actor, incident: { reportedBy: string | null; visibility: Visibility }): boolean {
+export function canSeeStatus(actor: Actor, incident: { reportedBy: string | null; visibility: Visibility; dslGranted?: boolean }): boolean {
   return (actor.kind === 'user' && incident.reportedBy === actor.userId) || canOnIncident(actor, incident, 'read');
 }

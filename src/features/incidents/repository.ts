@@ -84,15 +84,13 @@ export async function upsertStep(db: DbOrTrx, row: Insertable<IncidentStepTable>
     .insertInto('incident_steps')
     .values(row)
     .onConflict((oc) =>
-      oc
-        .columns(['school_id', 'incident_id', 'step'])
-        .doUpdateSet({
-          outcome: row.outcome,
-          note: row.note,
-          recorded_by: row.recorded_by,
-          recorded_by_name: row.recorded_by_name,
-          recorded_at: row.recorded_at,
-        }),
+      oc.columns(['school_id', 'incident_id', 'step']).doUpdateSet({
+        outcome: row.outcome,
+        note: row.note,
+        recorded_by: row.recorded_by,
+        recorded_by_name: row.recorded_by_name,
+        recorded_at: row.recorded_at,
+      }),
     )
     .execute();
 }
@@ -196,6 +194,8 @@ export async function earlierAsInstigator(db: DbOrTrx, schoolId: string, personI
 
 export interface LogFilter {
   visibilities: string[];
+  /** Also allegations the headteacher has shared with the DSL. */
+  sharedAllegations?: boolean | undefined;
   status?: string | undefined;
   open?: boolean | undefined;
   typeId?: string | undefined;
@@ -210,8 +210,16 @@ export interface LogFilter {
 
 function filtered(db: DbOrTrx, schoolId: string, filter: LogFilter) {
   let query = db.selectFrom('incidents').where('incidents.school_id', '=', schoolId);
-  if (filter.visibilities.length === 0) query = query.where(sql<boolean>`1 = 0`);
-  else query = query.where('incidents.visibility', 'in', filter.visibilities);
+  const visibilities = filter.visibilities;
+  if (filter.sharedAllegations) {
+    query = query.where((eb) =>
+      eb.or([
+        ...(visibilities.length > 0 ? [eb('incidents.visibility', 'in', visibilities)] : []),
+        eb.and([eb('incidents.visibility', '=', 'allegation'), eb('incidents.dsl_granted', '=', 1)]),
+      ]),
+    );
+  } else if (visibilities.length === 0) query = query.where(sql<boolean>`1 = 0`);
+  else query = query.where('incidents.visibility', 'in', visibilities);
   if (filter.status) query = query.where('incidents.status', '=', filter.status);
   if (filter.open) query = query.where('incidents.status', '!=', 'closed');
   if (filter.severity) query = query.where('incidents.severity', '=', filter.severity);

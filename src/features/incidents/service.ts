@@ -10,7 +10,7 @@ import type { Actor } from '../../platform/permissions.js';
 import { roleLabels } from '../../platform/roles.js';
 import type { UserService } from '../../platform/users/service.js';
 import type { PeopleService, Person } from '../people/service.js';
-import { canOnIncident, canSeeStatus, visibilitiesFor, type IncidentAction } from './access.js';
+import { canOnIncident, canSeeStatus, seesSharedAllegations, visibilitiesFor, type IncidentAction } from './access.js';
 import { defaultIncidentTypes, defaultSanctionRules, imageRefusingProcedures, sanctionColumns, type SanctionAudience } from './defaults.js';
 import {
   applicableSteps,
@@ -133,7 +133,7 @@ export function createIncidentService(deps: {
   /** Loads an incident the actor may act on; anything else is "not found", so existence is not confirmed. */
   async function loadFor(context: AuditContext, id: string, action: IncidentAction, trx: DbOrTrx = db): Promise<IncidentTable> {
     const row = await repository.findIncident(trx, context.schoolId, id);
-    if (!row || !context.actor || !canOnIncident(context.actor, { visibility: row.visibility as Visibility }, action)) {
+    if (!row || !context.actor || !canOnIncident(context.actor, accessOf(row), action)) {
       await audit.record(context, 'incident.access_refused', { type: 'incident', id }, { action }, trx);
       throw notFound('incident');
     }
@@ -224,6 +224,8 @@ export function createIncidentService(deps: {
         throw invalid('When it happened cannot be in the future', [{ field: 'occurredAt', message: 'When it happened cannot be in the future' }]);
       const now = isoNow(clock);
       const reporterRole = actor?.kind === 'user' ? actor.roles.map((role) => roleLabels[role]).join(', ') || 'Staff' : 'Integration';
+      // Read before the transaction: SQLite has one connection, held by the transaction.
+      const accounts = await users.list(schoolId);
       const result = await db.transaction().execute(async (trx) => {
         const year = clock().getUTCFullYear();
         const number = await repository.nextNumber(trx, handle.dialect, schoolId, year);
@@ -252,6 +254,7 @@ export function createIncidentService(deps: {
           illegal: null,
           police_advice: null,
           visibility: staffInstigator ? 'allegation' : 'normal',
+          dsl_granted: 0,
           entered_illegal: 0,
           entered_internal: 0,
           misuse_investigation: 0,
@@ -282,7 +285,7 @@ export function createIncidentService(deps: {
         );
         await history(trx, context, id, 'reported', `Reported by ${value.reporterName ?? actorName(actor)}${value.urgent ? ' (urgent)' : ''}`);
         await audit.record(context, 'incident.reported', { type: 'incident', id }, { reference, urgent: value.urgent }, trx);
-        const responders = (await users.list(schoolId)).filter(
+        const dslAndLead = accounts.filter(
           (user) =>
             user.status === 'active' &&
             canOnIncident(
@@ -291,7 +294,6 @@ export function createIncidentService(deps: {
               'read',
             ),
         );
-        const dslAndLead = responders.filter((user) => user.roles.some((role) => ['dsl', 'deputy_dsl', 'esafety_lead', 'headteacher'].includes(role)));
         // No detail in notifications or email: the reference and a link only (DESIGN.md).
         await notifications.notify(
           trx,
@@ -332,8 +334,7 @@ export function createIncidentService(deps: {
 
     async statusFor(context: AuditContext, id: string) {
       const row = await repository.findIncident(db, context.schoolId, id);
-      if (!row || !context.actor || !canSeeStatus(context.actor, { reportedBy: row.reported_by, visibility: row.visibility as Visibility }))
-        throw notFound('report');
+      if (!row || !context.actor || !canSeeStatus(context.actor, { reportedBy: row.reported_by, ...accessOf(row) })) throw notFound('report');
       return {
         id: row.id,
         reference: row.reference,
@@ -398,7 +399,7 @@ export function createIncidentService(deps: {
         })),
         instigators,
         refusesImages: types.some((type) => type.procedure !== null && imageRefusingProcedures.includes(type.procedure)),
-        can: { update: context.actor ? canOnIncident(context.actor, { visibility: row.visibility as Visibility }, 'update') : false },
+        can: { update: context.actor ? canOnIncident(context.actor, accessOf(row), 'update') : false },
       };
     },
 
@@ -439,6 +440,57 @@ export function createIncidentService(deps: {
             );
         },
       );
+    },
+
+    /** The type(s) can be corrected until the incident is closed (a pupil's worry is typed at triage). */
+    async setTypes(context: AuditContext, id: string, typeIds: string[]): Promise<void> {
+      if (typeIds.length === 0) throw invalid('Choose at least one type', [{ field: 'typeIds', message: 'Choose at least one type' }]);
+      const types = await typesFor(context.schoolId);
+      const chosen = types.filter((type) => typeIds.includes(type.id));
+      if (chosen.length !== new Set(typeIds).size) throw invalid('Choose types from the list', [{ field: 'typeIds', message: 'Choose types from the list' }]);
+      await db.transaction().execute(async (trx) => {
+        const row = await loadFor(context, id, 'update', trx);
+        refuseIfClosed(row);
+        await trx.deleteFrom('incident_type_links').where('school_id', '=', context.schoolId).where('incident_id', '=', id).execute();
+        await repository.linkTypes(
+          trx,
+          context.schoolId,
+          id,
+          chosen.map((type) => type.id),
+        );
+        await repository.updateIncident(trx, context.schoolId, id, { updated_at: isoNow(clock) });
+        await history(trx, context, id, 'types', `Type set to ${chosen.map((type) => type.name).join(', ')}`);
+        await audit.record(context, 'incident.types_changed', { type: 'incident', id }, { types: chosen.map((type) => type.code) }, trx);
+      });
+    },
+
+    /** DSL-only or allegation (head and DSL only): recorded with a reason. */
+    async setVisibility(context: AuditContext, id: string, visibility: string, reason: string): Promise<void> {
+      if (!(['normal', 'dsl_only', 'allegation'] as const).includes(visibility as Visibility))
+        throw invalid('Choose who can see the incident', [{ field: 'visibility', message: 'Choose who can see the incident' }]);
+      if (!reason.trim()) throw invalid('Give the reason for the change', [{ field: 'visibilityReason', message: 'Give the reason for the change' }]);
+      await db.transaction().execute(async (trx) => {
+        const row = await loadFor(context, id, 'update', trx);
+        refuseIfClosed(row);
+        if (row.visibility === visibility) return;
+        await repository.updateIncident(trx, context.schoolId, id, { visibility, updated_at: isoNow(clock) });
+        await history(trx, context, id, 'visibility', `Visibility changed from ${row.visibility} to ${visibility}`, reason.trim());
+        await audit.record(context, 'incident.visibility_changed', { type: 'incident', id }, { from: row.visibility, to: visibility }, trx);
+      });
+    },
+
+    /** The headteacher shares an allegation with the DSL (not the deputies), or withdraws it; with a reason. */
+    async shareWithDsl(context: AuditContext, id: string, share: boolean, reason: string): Promise<void> {
+      if (context.actor?.kind !== 'user' || !context.actor.roles.includes('headteacher'))
+        throw new AppError('FORBIDDEN', 'Only the headteacher can share an allegation with the DSL');
+      if (!reason.trim()) throw invalid('Give the reason', [{ field: 'shareReason', message: 'Give the reason' }]);
+      await db.transaction().execute(async (trx) => {
+        const row = await loadFor(context, id, 'update', trx);
+        if (row.visibility !== 'allegation') throw new AppError('CONFLICT', 'Only an allegation needs sharing: the DSL already sees this incident');
+        await repository.updateIncident(trx, context.schoolId, id, { dsl_granted: share ? 1 : 0, updated_at: isoNow(clock) });
+        await history(trx, context, id, 'visibility', share ? 'Shared with the DSL' : 'No longer shared with the DSL', reason.trim());
+        await audit.record(context, share ? 'incident.shared_with_dsl' : 'incident.unshared_with_dsl', { type: 'incident', id }, {}, trx);
+      });
     },
 
     async changeSeverity(context: AuditContext, id: string, severity: string, reason: string): Promise<void> {
@@ -696,7 +748,7 @@ export function createIncidentService(deps: {
       const { rows, total } = await repository.listLog(
         db,
         context.schoolId,
-        { ...filter, personIds, visibilities: visibilitiesFor(context.actor) },
+        { ...filter, personIds, visibilities: visibilitiesFor(context.actor), sharedAllegations: seesSharedAllegations(context.actor) },
         pageSize,
         (page - 1) * pageSize,
       );
@@ -727,7 +779,13 @@ export function createIncidentService(deps: {
     async chronology(context: AuditContext, personId: string) {
       const person = await people.get(context.schoolId, personId);
       if (!context.actor) return { person, entries: [] };
-      const { rows } = await repository.listLog(db, context.schoolId, { personIds: [personId], visibilities: visibilitiesFor(context.actor) }, 500, 0);
+      const { rows } = await repository.listLog(
+        db,
+        context.schoolId,
+        { personIds: [personId], visibilities: visibilitiesFor(context.actor), sharedAllegations: seesSharedAllegations(context.actor) },
+        500,
+        0,
+      );
       const involved = await peopleOf(
         context.schoolId,
         rows.map((row) => row.id),
@@ -867,6 +925,10 @@ export function createIncidentService(deps: {
 
     stepLabels: new Map(stepDefinitions.map((step) => [step.key, step.label])),
   };
+}
+
+function accessOf(row: IncidentTable): { visibility: Visibility; dslGranted: boolean } {
+  return { visibility: row.visibility as Visibility, dslGranted: row.dsl_granted === 1 };
 }
 
 function labelOf(audience: SanctionAudience, action: string): string {

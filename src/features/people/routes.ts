@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { HavenApp } from '../../app.js';
 import { AppError, invalid } from '../../platform/errors.js';
-import { allowed, auditContext, field, fieldList, formBody, handleForm, redirect, schoolIdOf, type FormBody } from '../../platform/http.js';
+import { allowed, auditContext, field, fieldList, formBody, handleForm, redirect, schoolIdOf, uploadedFile, type FormBody } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 import { fieldsFor, importFieldLabels, type ImportKind } from './import.js';
 import { parseDate, personKindLabels, personKinds, postLabels, posts, yearLabel, type PersonInput, type PersonKind } from './schema.js';
@@ -84,7 +84,8 @@ export function registerPeopleRoutes(app: HavenApp, services: Services): void {
         }
       : null;
     const register = await people.rolesRegister(schoolId);
-    return reply.render('features/people/views/home.njk', { title: 'Home', counts, register: register.filter((entry) => entry.onPoster) });
+    const incidentPanel = allowed(request, 'incident.respond') ? await services.incidents.dashboard(auditContext(request)) : null;
+    return reply.render('features/people/views/home.njk', { title: 'Home', counts, incidentPanel, register: register.filter((entry) => entry.onPoster) });
   });
 
   app.get('/people', { config: { access: 'people.read' } }, async (request, reply) => {
@@ -219,16 +220,14 @@ export function registerPeopleRoutes(app: HavenApp, services: Services): void {
   );
 
   app.post('/people/import', { config: { access: 'people.import' } }, async (request, reply) => {
-    const body = request.body as Record<string, unknown> | undefined;
-    const file = body?.file;
-    const kind = (typeof body?.kind === 'string' ? body.kind : '') as ImportKind;
+    const file = uploadedFile(request, 'file');
+    const kind = field(formBody(request), 'kind') as ImportKind;
     return handleForm(reply, 'features/people/views/import-upload.njk', { title: 'Import from your MIS' }, async () => {
-      if (!Buffer.isBuffer(file) || file.length === 0)
-        throw invalid('Choose a CSV file', [{ field: 'file', message: 'Choose a CSV file exported from your MIS' }]);
-      const text = file.toString('utf8');
+      if (!file) throw invalid('Choose a CSV file', [{ field: 'file', message: 'Choose a CSV file exported from your MIS' }]);
+      const text = file.data.toString('utf8');
       if (text.includes('\u0000'))
         throw invalid('The file is not a CSV text file', [{ field: 'file', message: 'The file must be a CSV (comma-separated text) file' }]);
-      const preview = await people.startImport(schoolIdOf(request), { kind, fileName: 'upload.csv', csv: text }, auditContext(request));
+      const preview = await people.startImport(schoolIdOf(request), { kind, fileName: file.filename, csv: text }, auditContext(request));
       return redirect(reply, `/people/import/${preview.importId}`);
     });
   });
