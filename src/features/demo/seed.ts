@@ -414,8 +414,126 @@ export async function seedDemoSchool(services: Services, options: { seed?: numbe
       }
     }
   });
+  await seedDemoIncidents(services, schoolId, next);
   return { schoolId, accounts, counts };
 }
 
 /** A fixed authenticator secret for the demo's two-factor accounts (the demo sign-in page shows the code). */
 export const demoTotpSecret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+
+/** A term's worth of fictional concerns in every state, so the incident log and dashboards have something to show. */
+async function seedDemoIncidents(services: Services, schoolId: string, next: () => number): Promise<void> {
+  const accounts = await services.users.list(schoolId);
+  const actorFor = (email: string) => {
+    const account = accounts.find((candidate) => candidate.email === email)!;
+    return { schoolId, actor: { kind: 'user' as const, schoolId, userId: account.id, displayName: account.displayName, roles: account.roles } };
+  };
+  const teacher = actorFor(`teacher@${demoDomain}`);
+  const dsl = actorFor(`dsl@${demoDomain}`);
+  const lead = actorFor(`esafety@${demoDomain}`);
+  const types = await services.incidents.typesFor(schoolId);
+  const typeId = (code: string) => types.find((type) => type.code === code)!.id;
+  const pupils = (await services.people.list(schoolId, { kind: 'pupil', status: 'current' }, 1, 1000)).people.filter((pupil) => (pupil.yearGroup ?? 0) >= 3);
+  const pick = () => pupils[Math.floor(next() * pupils.length)]!;
+  const scenarios: Array<{
+    type: string;
+    what: string;
+    where: string;
+    device?: string;
+    people: Array<'victim' | 'instigator' | 'witness' | 'affected'>;
+    progress: 'reported' | 'internal' | 'closed';
+  }> = [
+    {
+      type: 'cyberbullying',
+      what: 'Unkind nicknames posted in a class group chat after school.',
+      where: 'Out of school',
+      people: ['victim', 'instigator', 'witness'],
+      progress: 'closed',
+    },
+    {
+      type: 'inappropriate_website',
+      what: 'Pupil reached a violent game video while searching for homework help.',
+      where: 'ICT suite',
+      device: 'PC 12',
+      people: ['affected'],
+      progress: 'closed',
+    },
+    {
+      type: 'network_misuse',
+      what: 'Pupil logged in with a classmate’s username and password.',
+      where: 'Library',
+      device: 'Laptop trolley B, 7',
+      people: ['instigator', 'affected'],
+      progress: 'internal',
+    },
+    {
+      type: 'inappropriate_email',
+      what: 'Chain message with a frightening story forwarded to the class on the learning platform.',
+      where: 'Home learning',
+      people: ['instigator'],
+      progress: 'internal',
+    },
+    {
+      type: 'filtering_breach',
+      what: 'A proxy website got past the filter; pupils were sharing the address.',
+      where: 'Year 6 classroom',
+      device: 'iPad 4',
+      people: ['instigator', 'witness'],
+      progress: 'reported',
+    },
+    {
+      type: 'cyberbullying',
+      what: 'Edited photo of a pupil shared in a gaming group.',
+      where: 'Out of school',
+      people: ['victim', 'instigator'],
+      progress: 'reported',
+    },
+    {
+      type: 'pupil_worry',
+      what: 'A player in an online game asked a pupil for their address and school.',
+      where: 'Home',
+      people: ['victim'],
+      progress: 'reported',
+    },
+  ];
+  let day = 40;
+  for (const scenario of scenarios) {
+    day -= 5;
+    const occurredAt = new Date(services.clock().getTime() - day * 86_400_000);
+    occurredAt.setUTCHours(10 + Math.floor(next() * 5), 15, 0, 0);
+    const involved = scenario.people.map((role) => ({ personId: pick().id, role }));
+    const { id } = await services.incidents.report(teacher, {
+      occurredAt: occurredAt.toISOString(),
+      typeIds: [typeId(scenario.type)],
+      whatHappened: scenario.what,
+      location: scenario.where,
+      device: scenario.device,
+      people: involved,
+      outOfSchool: scenario.where.startsWith('Out of school') || scenario.where === 'Home',
+      urgent: scenario.type === 'pupil_worry',
+    });
+    if (scenario.progress === 'reported') continue;
+    const responder = scenario.type === 'cyberbullying' ? dsl : lead;
+    await services.incidents.triage(responder, id, {
+      severity: scenario.type === 'cyberbullying' ? 'medium' : 'low',
+      severityReason: 'Initial assessment',
+      illegal: 'no',
+    });
+    const view = await services.incidents.get(responder, id);
+    const toRecord = scenario.progress === 'closed' ? view.steps : view.steps.slice(0, 2);
+    for (const step of toRecord) await services.incidents.recordStep(responder, id, step.key, 'done', 'Done and noted in the pupil’s file');
+    if (scenario.progress === 'closed') {
+      await services.incidents.startDebrief(responder, id);
+      await services.incidents.addAction(responder, id, {
+        kind: 'training',
+        description: 'Class session on being kind online',
+        ownerName: 'Hannah Whitcombe',
+        dueDate: new Date(services.clock().getTime() + 14 * 86_400_000).toISOString().slice(0, 10),
+      });
+      await services.incidents.close(responder, id, {
+        lessonsLearnt: 'Remind the year group how to report worries early.',
+        monitoringNote: 'Check in with the class teacher in two weeks.',
+      });
+    }
+  }
+}
