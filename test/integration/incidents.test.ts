@@ -296,6 +296,75 @@ for (const dialect of dialects()) {
       assert.equal(events[0]?.target_id, pupil.id, 'reading a chronology is audited');
     });
 
+    it('emails the DSL and head about an urgent concern with the reference and a link only', async () => {
+      const pupil = await buildPupil(haven.services, schoolId, { legalFirstName: 'Secret', legalLastName: 'Name' });
+      const { reference, id } = await report(teacher, {
+        typeIds: [typeId('online_csae')],
+        'person-0': pupil.id,
+        'role-0': 'victim',
+        flags: 'urgent',
+        whatHappened: 'An adult online asked for photos',
+      });
+      const mails = (await haven.services.mailer.outbox(schoolId)).filter((mail) => mail.subject.includes(reference));
+      assert.ok(mails.length >= 2, 'the responders are emailed');
+      for (const mail of mails) {
+        assert.equal(mail.subject, `Urgent online-safety concern ${reference}`);
+        assert.ok(mail.body_text.includes(`/incidents/${id}`));
+        assert.doesNotMatch(mail.body_text, /Secret|photos|adult/, 'no detail in email');
+      }
+    });
+
+    it('records a misuse investigation with a second senior member of staff, and the termly review of the log', async () => {
+      const pupil = await buildPupil(haven.services, schoolId);
+      const { id } = await report(teacher, { typeIds: [typeId('network_misuse')], 'person-0': pupil.id, 'role-0': 'instigator' });
+      await dsl.post(`/incidents/${id}/triage`, { severity: 'low', severityReason: 'Low risk', illegal: 'no' });
+      assert.equal((await dsl.post(`/incidents/${id}/misuse`, { secondSeniorStaff: '' })).statusCode, 400);
+      assert.equal((await dsl.post(`/incidents/${id}/misuse`, { secondSeniorStaff: 'Mr Deputy Head' })).statusCode, 303);
+      const page = await dsl.get(`/incidents/${id}`);
+      assert.match(page.body, /Second senior member of staff: Mr Deputy Head/);
+      assert.match(page.body, /data-qa="step-misuse\.evidence_trail"/);
+      const badReview = await head.post('/incidents/reviews', {
+        periodFrom: '2026-09-01',
+        periodTo: '2026-12-19',
+        reviewerName: 'Chair',
+        reviewerRole: 'mayor',
+        reviewedOn: '2026-12-20',
+      });
+      assert.equal(badReview.statusCode, 400);
+      assert.equal(
+        (
+          await head.post('/incidents/reviews', {
+            periodFrom: '2026-09-01',
+            periodTo: '2026-12-19',
+            reviewerName: 'Pat Chair',
+            reviewerRole: 'chair_of_governors',
+            reviewedOn: '2026-12-20',
+            comments: 'Reviewed with the head',
+          })
+        ).statusCode,
+        303,
+      );
+      assert.match((await head.get('/incidents/reviews')).body, /Pat Chair \(chair of governors\)/);
+      assert.equal((await esafety.get('/incidents/reviews')).statusCode, 403);
+    });
+
+    it('lets the school add, rename and retire types without losing old incidents’ types', async () => {
+      assert.equal((await esafety.post('/admin/incident-types', { action: 'add', name: 'Misuse of school social media account' })).statusCode, 303);
+      const types = await haven.services.incidents.typesFor(schoolId);
+      const added = types.find((type) => type.name === 'Misuse of school social media account')!;
+      const pupil = await buildPupil(haven.services, schoolId);
+      const { id } = await report(teacher, { typeIds: [added.id], 'person-0': pupil.id, 'role-0': 'instigator' });
+      assert.equal(
+        (await esafety.post('/admin/incident-types', { action: 'rename', typeId: added.id, [`name-${added.id}`]: 'Misuse of the school’s social media' }))
+          .statusCode,
+        303,
+      );
+      assert.equal((await esafety.post('/admin/incident-types', { action: 'retire', typeId: added.id })).statusCode, 303);
+      assert.doesNotMatch((await teacher.get('/concerns/new')).body, /Misuse of the school’s social media/, 'retired types are not offered');
+      assert.match((await esafety.get(`/incidents/${id}`)).body, /Misuse of the school’s social media/, 'old incidents keep their type');
+      assert.equal((await teacher.post('/admin/incident-types', { action: 'add', name: 'x' })).statusCode, 403);
+    });
+
     it('lets a pupil tell a trusted adult in simple words', async () => {
       const pupilUser = await buildUser(haven.services, schoolId, ['pupil'], { name: 'Pip Pupil' });
       const pupil = new TestAgent(haven.app);
