@@ -2,6 +2,7 @@ import { sql, type Insertable, type Updateable } from 'kysely';
 import type { DbOrTrx, Dialect } from '../../db/database.js';
 import type {
   IncidentActionTable,
+  IncidentLogReviewTable,
   IncidentEvidenceTable,
   IncidentHistoryTable,
   IncidentPersonTable,
@@ -308,21 +309,7 @@ export async function overdueActions(db: DbOrTrx, schoolId: string, visibilities
   return Number(row.n);
 }
 
-export async function insertReview(
-  db: DbOrTrx,
-  row: {
-    school_id: string;
-    id: string;
-    period_from: string;
-    period_to: string;
-    reviewer_name: string;
-    reviewer_role: string;
-    reviewed_on: string;
-    comments: string | null;
-    recorded_by: string;
-    created_at: string;
-  },
-) {
+export async function insertReview(db: DbOrTrx, row: Insertable<IncidentLogReviewTable>) {
   await db.insertInto('incident_log_reviews').values(row).execute();
 }
 

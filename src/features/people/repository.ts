@@ -1,6 +1,6 @@
 import { sql, type Insertable, type Updateable } from 'kysely';
 import type { DbOrTrx } from '../../db/database.js';
-import type { GroupTable, PersonTable, RoleHolderTable } from '../../db/schema.js';
+import type { GroupTable, PeopleImportTable, PersonTable, RoleHolderTable } from '../../db/schema.js';
 
 export async function insertPerson(db: DbOrTrx, row: Insertable<PersonTable>): Promise<void> {
   await db.insertInto('people').values(row).execute();
@@ -151,21 +151,7 @@ export async function deleteRoleHolder(db: DbOrTrx, schoolId: string, id: string
   return Number(result.numDeletedRows);
 }
 
-export async function insertImport(
-  db: DbOrTrx,
-  row: {
-    school_id: string;
-    id: string;
-    kind: string;
-    file_name: string;
-    csv: string;
-    mapping: string;
-    status: string;
-    summary: string | null;
-    created_by: string;
-    created_at: string;
-  },
-) {
+export async function insertImport(db: DbOrTrx, row: Insertable<PeopleImportTable>) {
   await db.insertInto('people_imports').values(row).execute();
 }
 
