@@ -25,6 +25,8 @@ const matrix = {
   // The people who respond; which incidents each sees is decided record by record (incidents/access.ts).
   'incident.respond': ['esafety_lead', 'dsl', 'deputy_dsl', 'headteacher'],
   'incident.review': ['dsl', 'deputy_dsl', 'headteacher'],
+  // Allegations about staff are the headteacher's to share with the DSL.
+  'incident.shareAllegation': ['headteacher'],
   'incidentSettings.manage': ['esafety_lead', 'dsl', 'headteacher'],
   // API scope only: ordinary (not DSL-only, not allegation) incidents, read only.
   'incidents.read': ['esafety_lead', 'dsl', 'deputy_dsl', 'headteacher'],

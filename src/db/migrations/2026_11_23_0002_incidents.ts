@@ -91,6 +91,12 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('incidents_school_reference').on('incidents').columns(['school_id', 'reference']).unique().execute();
   await db.schema.createIndex('incidents_school_occurred').on('incidents').columns(['school_id', 'occurred_at']).execute();
   await db.schema.createIndex('incidents_school_status_occurred').on('incidents').columns(['school_id', 'status', 'occurred_at']).execute();
+  // The log's visibility filter (and its count) without reading the whole table.
+  await db.schema
+    .createIndex('incidents_school_visibility_occurred')
+    .on('incidents')
+    .columns(['school_id', 'visibility', 'dsl_granted', 'occurred_at'])
+    .execute();
   await db.schema.createIndex('incidents_school_reporter').on('incidents').columns(['school_id', 'reported_by', 'created_at']).execute();
 
   await db.schema

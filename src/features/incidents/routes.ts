@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { HavenApp } from '../../app.js';
 import { AppError, invalid } from '../../platform/errors.js';
 import { allowed, auditContext, field, fieldList, formBody, handleForm, redirect, schoolIdOf, uploadedFile, type FormBody } from '../../platform/http.js';
+import type { Permission } from '../../platform/permissions.js';
 import type { Services } from '../../services.js';
 import { personRoles, riskAreas, severities, statusLabels, statuses, visibilities, type PersonRole } from './procedure.js';
 import type { ConcernInput } from './schema.js';
@@ -283,8 +284,12 @@ export function registerIncidentRoutes(app: HavenApp, services: Services): void 
   }
 
   /** Every incident action re-renders the incident page with its errors, or returns to it. */
-  function incidentAction(path: string, run: (request: FastifyRequest, incidentId: string, body: FormBody) => Promise<void>) {
-    app.post(`/incidents/:incidentId/${path}`, { config: { access: 'incident.respond' } }, async (request, reply) => {
+  function incidentAction(
+    path: string,
+    run: (request: FastifyRequest, incidentId: string, body: FormBody) => Promise<void>,
+    access: Permission = 'incident.respond',
+  ) {
+    app.post(`/incidents/:incidentId/${path}`, { config: { access } }, async (request, reply) => {
       const { incidentId } = request.params as { incidentId: string };
       const body = formBody(request);
       try {
@@ -324,8 +329,10 @@ export function registerIncidentRoutes(app: HavenApp, services: Services): void 
   incidentAction('visibility', (request, id, body) =>
     incidents.setVisibility(auditContext(request), id, field(body, 'visibility'), field(body, 'visibilityReason')),
   );
-  incidentAction('share-with-dsl', (request, id, body) =>
-    incidents.shareWithDsl(auditContext(request), id, field(body, 'share') === 'yes', field(body, 'shareReason')),
+  incidentAction(
+    'share-with-dsl',
+    (request, id, body) => incidents.shareWithDsl(auditContext(request), id, field(body, 'share') === 'yes', field(body, 'shareReason')),
+    'incident.shareAllegation',
   );
   incidentAction('steps', (request, id, body) =>
     incidents.recordStep(
