@@ -365,6 +365,24 @@ for (const dialect of dialects()) {
       assert.equal((await teacher.post('/admin/incident-types', { action: 'add', name: 'x' })).statusCode, 403);
     });
 
+    it('adds people found later, and turns the incident into an allegation when a member of staff is the instigator', async () => {
+      const pupil = await buildPupil(haven.services, schoolId);
+      const { id } = await report(teacher, { typeIds: [typeId('inappropriate_email')], 'person-0': pupil.id, 'role-0': 'victim' });
+      const witness = await buildPupil(haven.services, schoolId, { legalFirstName: 'Late', legalLastName: 'Witness' });
+      assert.equal((await esafety.post(`/incidents/${id}/people`, { personId: witness.id, role: 'witness' })).statusCode, 303);
+      assert.equal((await esafety.post(`/incidents/${id}/people`, { role: 'witness' })).statusCode, 400, 'someone must be named');
+      assert.match((await esafety.get(`/incidents/${id}`)).body, /Late Witness<\/a><\/td><td class="govuk-table__cell" data-qa="role-\d">Witness/);
+      const staffPerson = await haven.services.people.create(
+        schoolId,
+        { kind: 'staff', legalFirstName: 'Kit', legalLastName: 'Staff', jobTitle: 'TA' },
+        { schoolId },
+      );
+      const moved = await esafety.post(`/incidents/${id}/people`, { personId: staffPerson.id, role: 'instigator' });
+      assert.equal(moved.location, '/incidents', 'the e-safety lead can no longer see it');
+      assert.equal((await esafety.get(`/incidents/${id}`)).statusCode, 404);
+      assert.match((await head.get(`/incidents/${id}`)).body, /Allegation: headteacher and DSL only/);
+    });
+
     it('lets a pupil tell a trusted adult in simple words', async () => {
       const pupilUser = await buildUser(haven.services, schoolId, ['pupil'], { name: 'Pip Pupil' });
       const pupil = new TestAgent(haven.app);

@@ -129,6 +129,11 @@ describe('which steps apply', () => {
       { includes: illegalCore, excludes: ['illegal.allegation_head', 'illegal.lado', 'internal.disciplinary'] },
     ],
     [
+      'a member of staff who was harmed brings no allegation or disciplinary steps',
+      onIllegalTrack({ enteredInternal: true, people: [{ kind: 'staff', role: 'victim' }] }),
+      { includes: illegalCore, excludes: ['illegal.allegation_head', 'illegal.lado', 'internal.disciplinary'] },
+    ],
+    [
       'a pupil on the illegal track brings “the DSL is informed”',
       onIllegalTrack({ people: [{ kind: 'pupil', role: 'witness' }] }),
       { includes: ['illegal.dsl_informed'], excludes: ['internal.others_identified'] },

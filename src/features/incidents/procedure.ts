@@ -55,7 +55,9 @@ export interface StepDefinition {
 
 const pupilAs = (facts: IncidentFacts, role: PersonRole) => facts.people.some((person) => person.kind === 'pupil' && person.role === role);
 const pupilInvolved = (facts: IncidentFacts) => facts.people.some((person) => person.kind === 'pupil');
-const staffInvolved = (facts: IncidentFacts) => facts.people.some((person) => person.kind === 'staff' && person.role !== 'witness');
+// The allegation and disciplinary routes are for a member of staff whose conduct is in question, not a
+// member of staff who was harmed or saw it.
+const staffInvolved = (facts: IncidentFacts) => facts.people.some((person) => person.kind === 'staff' && person.role === 'instigator');
 const always = () => true;
 const hasProcedure = (procedure: string) => (facts: IncidentFacts) => facts.typeProcedures.includes(procedure);
 
@@ -77,13 +79,13 @@ export const steps: readonly StepDefinition[] = [
   {
     key: 'illegal.allegation_head',
     track: 'illegal',
-    label: 'A member of staff is involved: the headteacher is informed (allegation route)',
+    label: 'A member of staff’s conduct is in question: the headteacher is informed (allegation route)',
     applies: staffInvolved,
   },
   {
     key: 'illegal.lado',
     track: 'illegal',
-    label: 'A member of staff is involved: referred to the LADO',
+    label: 'A member of staff’s conduct is in question: referred to the LADO',
     hint: 'Date and LADO reference',
     applies: staffInvolved,
   },
@@ -94,7 +96,7 @@ export const steps: readonly StepDefinition[] = [
   {
     key: 'internal.disciplinary',
     track: 'internal',
-    label: 'A member of staff is involved: passed to the headteacher for the disciplinary route',
+    label: 'A member of staff’s conduct is in question: passed to the headteacher for the disciplinary route',
     applies: staffInvolved,
   },
   {

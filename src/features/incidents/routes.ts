@@ -71,13 +71,12 @@ const day = /^\d{4}-\d{2}-\d{2}$/;
 export function registerIncidentRoutes(app: HavenApp, services: Services): void {
   const { incidents, people } = services;
 
-  async function concernForm(request: FastifyRequest, values: Record<string, unknown> = {}) {
-    const schoolId = schoolIdOf(request);
-    const types = (await incidents.typesFor(schoolId)).filter((type) => type.retired_at === null && type.code !== 'pupil_worry');
-    const everyone = (await people.list(schoolId, { status: 'current' }, 1, 2000)).people.filter(
+  /** Pupils, then staff, for the "who was involved" choices. */
+  async function personChoices(request: FastifyRequest) {
+    const everyone = (await people.list(schoolIdOf(request), { status: 'current' }, 1, 2000)).people.filter(
       (person) => person.kind === 'pupil' || person.kind === 'staff',
     );
-    const personItems = [
+    return [
       { value: '', text: 'Choose a pupil or member of staff' },
       ...everyone
         .sort((a, b) => (a.kind === b.kind ? a.legalLastName.localeCompare(b.legalLastName) : a.kind === 'pupil' ? -1 : 1))
@@ -86,6 +85,12 @@ export function registerIncidentRoutes(app: HavenApp, services: Services): void 
           text: `${person.legalLastName}, ${person.preferredFirstName ?? person.legalFirstName} — ${person.kind === 'pupil' ? `${person.yearLabel}${person.className ? ` ${person.className}` : ''}` : (person.jobTitle ?? 'staff')}`,
         })),
     ];
+  }
+
+  async function concernForm(request: FastifyRequest, values: Record<string, unknown> = {}) {
+    const schoolId = schoolIdOf(request);
+    const types = (await incidents.typesFor(schoolId)).filter((type) => type.retired_at === null && type.code !== 'pupil_worry');
+    const personItems = await personChoices(request);
     return {
       title: isPupilOnly(request) ? 'Tell a trusted adult' : 'Report a concern',
       values,
@@ -277,6 +282,8 @@ export function registerIncidentRoutes(app: HavenApp, services: Services): void 
               ? 'DSL, deputies and headteacher only'
               : 'Headteacher and DSL only (allegation about staff)',
       })),
+      personItems: await personChoices(request),
+      roleItems: personRoles.map((role) => ({ value: role, text: roleLabels[role] })),
       backLink: '/incidents',
       isHead: request.actor?.kind === 'user' && request.actor.roles.includes('headteacher'),
       ...extra,
@@ -334,6 +341,33 @@ export function registerIncidentRoutes(app: HavenApp, services: Services): void 
     (request, id, body) => incidents.shareWithDsl(auditContext(request), id, field(body, 'share') === 'yes', field(body, 'shareReason')),
     'incident.shareAllegation',
   );
+  app.post('/incidents/:incidentId/people', { config: { access: 'incident.respond' } }, async (request, reply) => {
+    const { incidentId } = request.params as { incidentId: string };
+    const body = formBody(request);
+    try {
+      const { becameAllegation } = await incidents.addPerson(auditContext(request), incidentId, {
+        personId: field(body, 'personId') || null,
+        outsideName: field(body, 'outsideName') || undefined,
+        outsideDescription: field(body, 'outsideDescription') || undefined,
+        role: field(body, 'role'),
+      });
+      const stillVisible = !becameAllegation || (request.actor?.kind === 'user' && request.actor.roles.includes('headteacher'));
+      return redirect(reply, stillVisible ? `/incidents/${incidentId}` : '/incidents');
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'VALIDATION') {
+        reply.code(400);
+        return reply.render(
+          'features/incidents/views/show.njk',
+          await incidentPage(request, incidentId, {
+            errors: [{ text: error.message, href: '#add-person' }],
+            errorFor: { addPerson: { text: error.fields[0]?.message ?? error.message } },
+          }),
+        );
+      }
+      throw error;
+    }
+  });
+
   incidentAction('steps', (request, id, body) =>
     incidents.recordStep(
       auditContext(request),

@@ -25,7 +25,7 @@ import {
   type Visibility,
 } from './procedure.js';
 import * as repository from './repository.js';
-import { concernSchema, triageSchema, type ConcernInput, type TriageInput } from './schema.js';
+import { concernSchema, involvedPersonSchema, triageSchema, type ConcernInput, type TriageInput } from './schema.js';
 
 export interface IncidentPerson {
   id: string;
@@ -440,6 +440,44 @@ export function createIncidentService(deps: {
             );
         },
       );
+    },
+
+    /**
+     * Adds someone found later, with their own role. A member of staff added as instigator makes the
+     * incident an allegation: from then on only the headteacher (and the DSL if shared) sees it.
+     */
+    async addPerson(
+      context: AuditContext,
+      id: string,
+      input: { personId?: string | null; outsideName?: string | undefined; outsideDescription?: string | undefined; role: string },
+    ): Promise<{ becameAllegation: boolean }> {
+      const parsed = parseOrThrow(involvedPersonSchema, input);
+      const person = parsed.personId ? (await people.getMany(context.schoolId, [parsed.personId])).get(parsed.personId) : undefined;
+      if (parsed.personId && !person) throw notFound('person');
+      return db.transaction().execute(async (trx) => {
+        const row = await loadFor(context, id, 'update', trx);
+        refuseIfClosed(row);
+        await repository.insertPeople(trx, [
+          {
+            school_id: context.schoolId,
+            id: newId(),
+            incident_id: id,
+            person_id: parsed.personId ?? null,
+            outside_name: parsed.personId ? null : parsed.outsideName,
+            outside_description: parsed.outsideDescription,
+            role: parsed.role,
+          },
+        ]);
+        const name = person?.displayName ?? parsed.outsideName ?? 'someone';
+        await history(trx, context, id, 'person', `${name} added as ${parsed.role}`);
+        const becameAllegation = person?.kind === 'staff' && parsed.role === 'instigator' && row.visibility !== 'allegation';
+        if (becameAllegation) {
+          await repository.updateIncident(trx, context.schoolId, id, { visibility: 'allegation', dsl_granted: 0, updated_at: isoNow(clock) });
+          await history(trx, context, id, 'visibility', 'A member of staff’s conduct is in question: now visible to the headteacher only (allegation route)');
+        }
+        await audit.record(context, 'incident.person_added', { type: 'incident', id }, { role: parsed.role, becameAllegation }, trx);
+        return { becameAllegation };
+      });
     },
 
     /** The type(s) can be corrected until the incident is closed (a pupil's worry is typed at triage). */
