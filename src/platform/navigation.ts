@@ -17,6 +17,7 @@ const entries: NavigationEntry[] = [
   { href: '/audit', text: 'Audit trail', permission: 'audit.read' },
   { href: '/admin/api-tokens', text: 'API tokens', permission: 'apiTokens.manage' },
   { href: '/admin/settings', text: 'Settings', permission: 'school.manage' },
+  { href: '/admin/incident-types', text: 'Incident settings', permission: 'incidentSettings.manage' },
 ];
 
 /** The service navigation for an actor: only what they may open. */

@@ -383,6 +383,38 @@ for (const dialect of dialects()) {
       assert.match((await head.get(`/incidents/${id}`)).body, /Allegation: headteacher and DSL only/);
     });
 
+    it('lets the school change its actions and sanctions tables, which the incident page then suggests', async () => {
+      const page = await esafety.get('/admin/sanctions');
+      assert.match(page.body, /Unauthorised use of non-educational sites during lessons/);
+      const ruleId =
+        /data-qa="rule-([^"]+)"[\s\S]*?Unauthorised use of non-educational sites/.exec(page.body)?.[1] ?? /name="ruleId" value="([^"]+)"/.exec(page.body)![1]!;
+      assert.equal(
+        (
+          await esafety.post('/admin/sanctions', {
+            action: 'save',
+            audience: 'pupil',
+            offence: 'New rule for chat apps',
+            actions: ['class_teacher', 'parents'],
+            typeCodes: ['inappropriate_email'],
+          })
+        ).statusCode,
+        303,
+      );
+      assert.equal(
+        (await esafety.post('/admin/sanctions', { action: 'save', audience: 'pupil', offence: 'Bad', actions: ['suspension'], typeCodes: [] })).statusCode,
+        400,
+        'staff columns are refused in the pupils’ table',
+      );
+      assert.equal((await esafety.post('/admin/sanctions', { action: 'retire', ruleId })).statusCode, 303);
+      const pupil = await buildPupil(haven.services, schoolId);
+      const { id } = await report(teacher, { typeIds: [typeId('inappropriate_email')], 'person-0': pupil.id, 'role-0': 'instigator' });
+      assert.match(
+        (await esafety.get(`/incidents/${id}`)).body,
+        /<strong>New rule for chat apps<\/strong>: Refer to class teacher \/ tutor, Inform parents or carers/,
+      );
+      assert.equal((await teacher.get('/admin/sanctions')).statusCode, 403);
+    });
+
     it('lets a pupil tell a trusted adult in simple words', async () => {
       const pupilUser = await buildUser(haven.services, schoolId, ['pupil'], { name: 'Pip Pupil' });
       const pupil = new TestAgent(haven.app);

@@ -454,6 +454,57 @@ export function registerIncidentRoutes(app: HavenApp, services: Services): void 
     });
   });
 
+  async function sanctionsPage(request: FastifyRequest, extra: Record<string, unknown> = {}) {
+    const schoolId = schoolIdOf(request);
+    const [tables, types] = await Promise.all([incidents.sanctionTables(schoolId), incidents.typesFor(schoolId)]);
+    return {
+      title: 'Actions and sanctions',
+      tables: tables.map((table) => ({
+        ...table,
+        rules: table.rules.map((rule) => ({
+          ...rule,
+          actionItems: table.columns.map((column) => ({ value: column.value, text: column.text, checked: rule.actions.includes(column.value) })),
+          typeItems: [
+            { value: '*', text: 'Any type (continued infringements)', checked: rule.typeCodes.includes('*') },
+            ...types.map((type) => ({ value: type.code, text: type.name, checked: rule.typeCodes.includes(type.code) })),
+          ],
+        })),
+        newActionItems: table.columns.map((column) => ({ value: column.value, text: column.text })),
+        newTypeItems: types.map((type) => ({ value: type.code, text: type.name })),
+      })),
+      ...extra,
+    };
+  }
+
+  app.get('/admin/sanctions', { config: { access: 'incidentSettings.manage' } }, async (request, reply) =>
+    reply.render('features/incidents/views/sanctions.njk', await sanctionsPage(request)),
+  );
+
+  app.post('/admin/sanctions', { config: { access: 'incidentSettings.manage' } }, async (request, reply) => {
+    const body = formBody(request);
+    try {
+      if (field(body, 'action') === 'retire') await incidents.retireSanctionRule(auditContext(request), field(body, 'ruleId'));
+      else
+        await incidents.saveSanctionRule(auditContext(request), {
+          id: field(body, 'ruleId') || undefined,
+          audience: field(body, 'audience'),
+          offence: field(body, 'offence'),
+          actions: fieldList(body, 'actions'),
+          typeCodes: fieldList(body, 'typeCodes'),
+        });
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'VALIDATION') {
+        reply.code(400);
+        return reply.render(
+          'features/incidents/views/sanctions.njk',
+          await sanctionsPage(request, { errors: error.fields.map((item) => ({ text: item.message, href: `#${item.field}` })) }),
+        );
+      }
+      throw error;
+    }
+    return redirect(reply, '/admin/sanctions');
+  });
+
   app.get('/admin/incident-types', { config: { access: 'incidentSettings.manage' } }, async (request, reply) => {
     const types = await incidents.typesFor(schoolIdOf(request));
     return reply.render('features/incidents/views/types.njk', { title: 'Types of concern', types });

@@ -910,6 +910,76 @@ export function createIncidentService(deps: {
 
     reviews: (schoolId: string) => repository.listReviews(db, schoolId),
 
+    /** Policy 000's actions & sanctions tables as this school has them. */
+    async sanctionTables(schoolId: string) {
+      await typesFor(schoolId);
+      const rules = await repository.sanctionRules(db, schoolId);
+      const tables = (['pupil', 'staff'] as const).map((audience) => ({
+        audience,
+        columns: sanctionColumns[audience].map(([value, text]) => ({ value, text })),
+        rules: rules
+          .filter((rule) => rule.audience === audience)
+          .map((rule) => ({
+            id: rule.id,
+            offence: rule.offence,
+            actions: JSON.parse(rule.actions) as string[],
+            typeCodes: JSON.parse(rule.type_codes) as string[],
+          })),
+      }));
+      return tables;
+    },
+
+    /** Adds a row (no id) or changes one; a row is never deleted, only retired. */
+    async saveSanctionRule(
+      context: AuditContext,
+      input: { id?: string | undefined; audience: string; offence: string; actions: string[]; typeCodes: string[] },
+    ): Promise<void> {
+      if (input.audience !== 'pupil' && input.audience !== 'staff') throw invalid('Choose the pupils’ or the staff table');
+      const audience: SanctionAudience = input.audience;
+      const allowedActions: string[] = sanctionColumns[audience].map(([value]) => value);
+      const types = await typesFor(context.schoolId);
+      const fields = [];
+      if (!input.offence.trim() || input.offence.length > 300)
+        fields.push({ field: `offence-${input.id ?? 'new'}`, message: 'Describe the incident (up to 300 characters)' });
+      if (input.actions.length === 0 || input.actions.some((action) => !allowedActions.includes(action)))
+        fields.push({ field: `actions-${input.id ?? 'new'}`, message: 'Choose at least one action from the columns' });
+      if (input.typeCodes.some((code) => code !== '*' && !types.some((type) => type.code === code)))
+        fields.push({ field: `types-${input.id ?? 'new'}`, message: 'Choose types from the list' });
+      if (fields.length > 0) throw invalid('There is a problem with the row', fields);
+      const values = { offence: input.offence.trim(), actions: JSON.stringify(input.actions), type_codes: JSON.stringify(input.typeCodes) };
+      if (input.id) {
+        const result = await db
+          .updateTable('sanction_rules')
+          .set(values)
+          .where('school_id', '=', context.schoolId)
+          .where('id', '=', input.id)
+          .where('audience', '=', audience)
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) === 0) throw notFound('row');
+        await audit.record(context, 'sanction_rule.changed', { type: 'sanction_rule', id: input.id }, { actions: input.actions });
+      } else {
+        const id = newId();
+        const count = (await repository.sanctionRules(db, context.schoolId)).length;
+        await db
+          .insertInto('sanction_rules')
+          .values({ school_id: context.schoolId, id, audience, sort: count, retired_at: null, ...values })
+          .execute();
+        await audit.record(context, 'sanction_rule.added', { type: 'sanction_rule', id }, { audience });
+      }
+    },
+
+    async retireSanctionRule(context: AuditContext, id: string): Promise<void> {
+      const result = await db
+        .updateTable('sanction_rules')
+        .set({ retired_at: isoNow(clock) })
+        .where('school_id', '=', context.schoolId)
+        .where('id', '=', id)
+        .where('retired_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) throw notFound('row');
+      await audit.record(context, 'sanction_rule.retired', { type: 'sanction_rule', id });
+    },
+
     // Per-school types: add, rename, retire — never delete one in use.
     async addType(context: AuditContext, name: string): Promise<void> {
       const trimmed = name.trim();
