@@ -266,7 +266,7 @@ for (const dialect of dialects()) {
       assert.equal((await dsl.post(`/incidents/${id}/evidence/${evidenceId}/open`, { reason: '' })).statusCode, 400);
       const opened = await dsl.post(`/incidents/${id}/evidence/${evidenceId}/open`, { reason: 'Checking the date of the messages' });
       assert.equal(opened.statusCode, 200);
-      assert.equal(opened.headers['content-disposition'], 'attachment; filename="chat.png"');
+      assert.equal(opened.headers['content-disposition'], `attachment; filename="chat.png"; filename*=UTF-8''chat.png`);
       const events = await haven.services.audit.list(schoolId, { action: 'incident.evidence_opened' }, 1);
       assert.equal(JSON.parse(events[0]!.details).reason, 'Checking the date of the messages');
     });
@@ -413,6 +413,133 @@ for (const dialect of dialects()) {
         /<strong>New rule for chat apps<\/strong>: Refer to class teacher \/ tutor, Inform parents or carers/,
       );
       assert.equal((await teacher.get('/admin/sanctions')).statusCode, 403);
+    });
+
+    it('takes only PDF and plain text as evidence for sexual-imagery types, and will not retype an incident holding pictures', async () => {
+      const pupil = await buildPupil(haven.services, schoolId);
+      const { id } = await report(teacher, { typeIds: [typeId('youth_produced_sexual_imagery')], 'person-0': pupil.id, 'role-0': 'victim' });
+      const upload = async (name: string, content: Buffer) => {
+        const page = await dsl.get(`/incidents/${id}`);
+        const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+        const body = multipart({ _csrf: csrf, evidenceDescription: name }, { field: 'evidenceFile', name, type: 'application/octet-stream', content });
+        return (await dsl.request('POST', `/incidents/${id}/evidence`, { payload: body.payload, headers: { 'content-type': body.contentType } })).statusCode;
+      };
+      const zip = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(64, 1)]);
+      const unknownBinary = Buffer.concat([Buffer.from([0x30, 0x26, 0xb2, 0x75, 0x8e, 0x66, 0xcf, 0x11]), Buffer.alloc(64, 0)]);
+      assert.equal(await upload('photos.zip', zip), 400, 'an archive could hold pictures');
+      assert.equal(await upload('clip.bin', unknownBinary), 400, 'unknown binary formats are refused');
+      assert.equal(await upload('statement.pdf', Buffer.from('%PDF-1.4\n% statement\n')), 303, 'a PDF is taken');
+      assert.equal(await upload('notes.txt', Buffer.from('What the pupil said, word for word.')), 303, 'plain text is taken');
+
+      const other = await report(teacher, { typeIds: [typeId('cyberbullying')], 'person-0': pupil.id, 'role-0': 'victim' });
+      const page = await dsl.get(`/incidents/${other.id}`);
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+      const body = multipart(
+        { _csrf: csrf, evidenceDescription: 'Screenshot' },
+        { field: 'evidenceFile', name: 'shot.jpg', type: 'image/jpeg', content: jpeg },
+      );
+      assert.equal(
+        (await dsl.request('POST', `/incidents/${other.id}/evidence`, { payload: body.payload, headers: { 'content-type': body.contentType } })).statusCode,
+        303,
+      );
+      const retype = await dsl.post(`/incidents/${other.id}/types`, { typeIds: [typeId('youth_produced_sexual_imagery')] });
+      assert.equal(retype.statusCode, 409);
+      assert.match(retype.body, /holds evidence files that could be pictures/);
+    });
+
+    it('keeps the allegation route the headteacher’s, and hides what a reader may not see from the infringement count', async () => {
+      const pupil = await buildPupil(haven.services, schoolId);
+      const { id } = await report(teacher, {
+        typeIds: [typeId('network_misuse')],
+        'person-0': pupil.id,
+        'role-0': 'instigator',
+        occurredAt: '2026-11-19T09:00',
+      });
+      assert.equal((await esafety.post(`/incidents/${id}/visibility`, { visibility: 'allegation', visibilityReason: 'x' })).statusCode, 403);
+      assert.equal(
+        (await esafety.post(`/incidents/${id}/triage`, { severity: 'low', severityReason: 'x', illegal: 'no', visibility: 'allegation' })).statusCode,
+        403,
+      );
+      assert.equal(
+        (await head.post(`/incidents/${id}/visibility`, { visibility: 'allegation', visibilityReason: 'Staff conduct in question' })).statusCode,
+        303,
+      );
+      assert.equal((await head.post(`/incidents/${id}/share-with-dsl`, { share: 'yes', shareReason: 'DSL to lead' })).statusCode, 303);
+      assert.equal(
+        (await dsl.post(`/incidents/${id}/visibility`, { visibility: 'normal', visibilityReason: 'Undo' })).statusCode,
+        403,
+        'the DSL cannot take it off the allegation route',
+      );
+      assert.equal((await esafety.get(`/incidents/${id}`)).statusCode, 404);
+
+      const hiddenEarlier = await report(teacher, {
+        typeIds: [typeId('network_misuse')],
+        'person-0': pupil.id,
+        'role-0': 'instigator',
+        occurredAt: '2026-11-20T09:00',
+      });
+      await head.post(`/incidents/${hiddenEarlier.id}/visibility`, { visibility: 'dsl_only', visibilityReason: 'Family context' });
+      const later = await report(teacher, { typeIds: [typeId('network_misuse')], 'person-0': pupil.id, 'role-0': 'instigator' });
+      assert.match(
+        (await esafety.get(`/incidents/${later.id}`)).body,
+        /No earlier incidents as instigator/,
+        'hidden incidents are not counted for the e-safety lead',
+      );
+      assert.match(
+        (await dsl.get(`/incidents/${later.id}`)).body,
+        /2 earlier incidents as instigator/,
+        'the DSL counts the DSL-only one and the shared allegation',
+      );
+    });
+
+    it('starts sexual-exploitation reports as DSL-only, keeps closed incidents’ actions as they were, and downloads any file name', async () => {
+      const pupil = await buildPupil(haven.services, schoolId);
+      const csae = await report(teacher, { typeIds: [typeId('online_csae')], 'person-0': pupil.id, 'role-0': 'victim' });
+      assert.equal((await esafety.get(`/incidents/${csae.id}`)).statusCode, 404);
+      assert.equal((await dsl.get(`/incidents/${csae.id}`)).statusCode, 200);
+
+      const { id } = await report(teacher, { typeIds: [typeId('inappropriate_website')], 'person-0': pupil.id, 'role-0': 'affected' });
+      await dsl.post(`/incidents/${id}/triage`, { severity: 'low', severityReason: 'x', illegal: 'no' });
+      const page = await dsl.get(`/incidents/${id}`);
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+      const body = multipart(
+        { _csrf: csrf, evidenceDescription: 'Notes' },
+        { field: 'evidenceFile', name: 'notes “café”.txt', type: 'text/plain', content: Buffer.from('notes') },
+      );
+      assert.equal(
+        (await dsl.request('POST', `/incidents/${id}/evidence`, { payload: body.payload, headers: { 'content-type': body.contentType } })).statusCode,
+        303,
+      );
+      const evidenceId = /evidence\/([^/]+)\/open/.exec((await dsl.get(`/incidents/${id}`)).body)![1]!;
+      const opened = await dsl.post(`/incidents/${id}/evidence/${evidenceId}/open`, { reason: 'Reading the notes' });
+      assert.equal(opened.statusCode, 200);
+      assert.match(String(opened.headers['content-disposition']), /filename\*=UTF-8''notes%20%E2%80%9Ccaf%C3%A9%E2%80%9D\.txt/);
+
+      await dsl.post(`/incidents/${id}/actions`, { actionKind: 'follow_up', actionDescription: 'Check', actionOwner: 'Dee', actionDue: '2026-12-01' });
+      await recordAllOpenSteps(dsl, id);
+      await dsl.post(`/incidents/${id}/debrief`);
+      await dsl.post(`/incidents/${id}/close`, { lessonsLearnt: 'None' });
+      const actionId = (await haven.services.handle.db.selectFrom('incident_actions').select('id').where('incident_id', '=', id).executeTakeFirstOrThrow()).id;
+      assert.equal((await dsl.post(`/incidents/${id}/actions-done`, { actionId })).statusCode, 409, 'a closed incident is read-only');
+    });
+
+    it('does not list the school roll on the report form for people who may not read it, and audits which incidents a log page showed', async () => {
+      const technician = await buildUser(haven.services, schoolId, ['technician']);
+      const agent = new TestAgent(haven.app);
+      await agent.signIn(technician.email, technician.password);
+      await buildPupil(haven.services, schoolId, { legalLastName: 'Hiddenname' });
+      const form = await agent.get('/concerns/new');
+      assert.equal(form.statusCode, 200);
+      assert.doesNotMatch(form.body, /Hiddenname/);
+      assert.doesNotMatch(form.body, /id="person-0"/);
+      await dsl.get('/incidents?severity=low');
+      const [event] = await haven.services.audit.list(schoolId, { action: 'incident_log.read' }, 1);
+      const details = JSON.parse(event!.details) as { filter: { severity: string }; incidents: string[] };
+      assert.equal(details.filter.severity, 'low');
+      assert.ok(details.incidents.every((reference) => /^ES-\d{4}-\d{4}$/.test(reference)));
+      const exportsBefore = (await haven.services.audit.list(schoolId, { action: 'incident_log.exported' }, 1)).length;
+      await dsl.get('/incidents.csv');
+      assert.equal((await haven.services.audit.list(schoolId, { action: 'incident_log.exported' }, 1)).length, exportsBefore + 1);
     });
 
     it('lets a pupil tell a trusted adult in simple words', async () => {

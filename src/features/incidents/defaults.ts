@@ -27,6 +27,15 @@ export const defaultIncidentTypes: ReadonlyArray<{ code: string; name: string; p
 /** Types whose evidence could be an indecent image of a child: Haven refuses image and video files for them. */
 export const imageRefusingProcedures: readonly string[] = ['youth_produced_sexual_imagery', 'indecent_images_of_children'];
 
+/**
+ * For those types only files that cannot be pictures are taken, by their bytes: an allowlist, because
+ * a list of image formats (or archives holding them) can never be complete.
+ */
+export const safeEvidenceTypes: readonly string[] = ['application/pdf', 'text/plain'];
+
+/** Types whose reports start visible to the DSL, deputies and headteacher only. */
+export const dslOnlyProcedures: readonly string[] = ['youth_produced_sexual_imagery', 'indecent_images_of_children', 'online_csae'];
+
 /** The columns of the pupil and staff tables (shared/policies/README.md, the common UK template). */
 export const sanctionColumns = {
   pupil: [

@@ -177,18 +177,27 @@ export async function sanctionsOf(db: DbOrTrx, schoolId: string, incidentId: str
 }
 
 /** Earlier incidents in which a person was the instigator ("continued infringements"). */
-export async function earlierAsInstigator(db: DbOrTrx, schoolId: string, personId: string, before: string, excludeIncidentId: string): Promise<number> {
-  const row = await db
-    .selectFrom('incident_people')
-    .innerJoin('incidents', (join) =>
-      join.onRef('incidents.school_id', '=', 'incident_people.school_id').onRef('incidents.id', '=', 'incident_people.incident_id'),
-    )
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('incident_people.school_id', '=', schoolId)
-    .where('incident_people.person_id', '=', personId)
-    .where('incident_people.role', '=', 'instigator')
+export async function earlierAsInstigator(
+  db: DbOrTrx,
+  schoolId: string,
+  personId: string,
+  before: string,
+  excludeIncidentId: string,
+  access: { visibilities: string[]; sharedAllegations: boolean },
+): Promise<number> {
+  // Counted only among incidents the reader may see, so the number reveals nothing hidden.
+  const row = await filtered(db, schoolId, { visibilities: access.visibilities, sharedAllegations: access.sharedAllegations, personIds: [personId] })
     .where('incidents.occurred_at', '<', before)
     .where('incidents.id', '!=', excludeIncidentId)
+    .where('incidents.id', 'in', (eb) =>
+      eb
+        .selectFrom('incident_people')
+        .select('incident_people.incident_id')
+        .where('incident_people.school_id', '=', schoolId)
+        .where('incident_people.person_id', '=', personId)
+        .where('incident_people.role', '=', 'instigator'),
+    )
+    .select((eb) => eb.fn.countAll<number>().as('n'))
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }

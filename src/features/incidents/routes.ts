@@ -73,6 +73,8 @@ export function registerIncidentRoutes(app: HavenApp, services: Services): void 
 
   /** Pupils, then staff, for the "who was involved" choices. */
   async function personChoices(request: FastifyRequest) {
+    // Only people who may read the school's records choose from them; others name people in their own words.
+    if (!allowed(request, 'people.read')) return [];
     const everyone = (await people.list(schoolIdOf(request), { status: 'current' }, 1, 2000)).people.filter(
       (person) => person.kind === 'pupil' || person.kind === 'staff',
     );
@@ -117,6 +119,7 @@ export function registerIncidentRoutes(app: HavenApp, services: Services): void 
     const body = formBody(request);
     const pupil = isPupilOnly(request);
     const input = concernFromForm(body, pupil);
+    if (!allowed(request, 'people.read')) input.people = input.people.filter((person) => !person.personId);
     if (pupil) {
       const worry = (await incidents.typesFor(schoolIdOf(request))).find((type) => type.code === 'pupil_worry');
       input.typeIds = worry ? [worry.id] : [];
@@ -205,7 +208,7 @@ export function registerIncidentRoutes(app: HavenApp, services: Services): void 
         .join(','),
     ];
     for (let page = 1; page <= 200; page += 1) {
-      const result = await incidents.log(auditContext(request), filter, page, 500);
+      const result = await incidents.log(auditContext(request), filter, page, 500, { export: true });
       for (const row of result.rows) {
         lines.push(
           [
@@ -438,7 +441,7 @@ export function registerIncidentRoutes(app: HavenApp, services: Services): void 
     const file = await incidents.openEvidence(auditContext(request), incidentId, evidenceId, reason);
     return reply
       .type('application/octet-stream')
-      .header('content-disposition', `attachment; filename="${file.meta.file_name.replace(/"/g, '')}"`)
+      .header('content-disposition', contentDisposition(file.meta.file_name))
       .header('cache-control', 'no-store')
       .header('x-content-type-options', 'nosniff')
       .send(file.data);
@@ -523,6 +526,12 @@ export function registerIncidentRoutes(app: HavenApp, services: Services): void 
       return redirect(reply, '/admin/incident-types');
     });
   });
+}
+
+/** An ASCII fallback name and the exact name in RFC 5987 form, so any file name can be downloaded. */
+function contentDisposition(fileName: string): string {
+  const ascii = fileName.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
 }
 
 function csvCell(value: string): string {

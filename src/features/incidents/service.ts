@@ -11,7 +11,15 @@ import { roleLabels } from '../../platform/roles.js';
 import type { UserService } from '../../platform/users/service.js';
 import type { PeopleService, Person } from '../people/service.js';
 import { canOnIncident, canSeeStatus, seesSharedAllegations, visibilitiesFor, type IncidentAction } from './access.js';
-import { defaultIncidentTypes, defaultSanctionRules, imageRefusingProcedures, sanctionColumns, type SanctionAudience } from './defaults.js';
+import {
+  defaultIncidentTypes,
+  defaultSanctionRules,
+  dslOnlyProcedures,
+  imageRefusingProcedures,
+  safeEvidenceTypes,
+  sanctionColumns,
+  type SanctionAudience,
+} from './defaults.js';
 import {
   applicableSteps,
   openSteps,
@@ -232,7 +240,10 @@ export function createIncidentService(deps: {
         const reference = `ES-${year}-${String(number).padStart(4, '0')}`;
         const id = newId();
         // An allegation about a member of staff is visible to the headteacher and DSL only from the start.
+        // Sexual imagery and exploitation are for the DSL from the start (policy 004 §11), not the e-safety lead.
+        const dslFromStart = chosen.some((type) => type.procedure !== null && dslOnlyProcedures.includes(type.procedure));
         const staffInstigator = value.people.some((person) => person.personId && known.get(person.personId)?.kind === 'staff' && person.role === 'instigator');
+        const initialVisibility: Visibility = staffInstigator ? 'allegation' : dslFromStart ? 'dsl_only' : 'normal';
         await repository.insertIncident(trx, {
           school_id: schoolId,
           id,
@@ -253,7 +264,7 @@ export function createIncidentService(deps: {
           severity: null,
           illegal: null,
           police_advice: null,
-          visibility: staffInstigator ? 'allegation' : 'normal',
+          visibility: initialVisibility,
           dsl_granted: 0,
           entered_illegal: 0,
           entered_internal: 0,
@@ -290,7 +301,7 @@ export function createIncidentService(deps: {
             user.status === 'active' &&
             canOnIncident(
               { kind: 'user', schoolId, userId: user.id, displayName: user.displayName, roles: user.roles },
-              { visibility: staffInstigator ? 'allegation' : 'normal' },
+              { visibility: initialVisibility },
               'read',
             ),
         );
@@ -367,7 +378,10 @@ export function createIncidentService(deps: {
           .filter((person) => person.role === 'instigator' && person.personId && (person.kind === 'pupil' || person.kind === 'staff'))
           .map(async (person) => {
             const audience: SanctionAudience = person.kind === 'staff' ? 'staff' : 'pupil';
-            const earlier = await repository.earlierAsInstigator(db, schoolId, person.personId!, row.occurred_at, id);
+            const earlier = await repository.earlierAsInstigator(db, schoolId, person.personId!, row.occurred_at, id, {
+              visibilities: context.actor ? visibilitiesFor(context.actor) : [],
+              sharedAllegations: context.actor ? seesSharedAllegations(context.actor) : false,
+            });
             const suggested = rules
               .filter((rule) => rule.audience === audience)
               .filter((rule) => {
@@ -411,6 +425,9 @@ export function createIncidentService(deps: {
         'update',
         { kind: 'triage', illegal: value.illegal, policeAdvice: value.policeAdvice, treatAsIllegal: value.treatAsIllegal },
         async (trx, row, status) => {
+          if (value.visibility === 'allegation' && row.visibility !== 'allegation' && !isHeadteacher(context.actor)) {
+            throw new AppError('FORBIDDEN', 'Only the headteacher can put an incident on the allegation route');
+          }
           const visibility = row.visibility === 'allegation' ? 'allegation' : value.visibility;
           await repository.updateIncident(trx, context.schoolId, id, {
             status,
@@ -489,6 +506,15 @@ export function createIncidentService(deps: {
       await db.transaction().execute(async (trx) => {
         const row = await loadFor(context, id, 'update', trx);
         refuseIfClosed(row);
+        if (chosen.some((type) => type.procedure !== null && imageRefusingProcedures.includes(type.procedure))) {
+          const held = await repository.evidenceOf(trx, context.schoolId, [id]);
+          if (held.some((item) => item.file_id !== null && !safeEvidenceTypes.includes(item.content_type ?? ''))) {
+            throw new AppError(
+              'CONFLICT',
+              'This incident holds evidence files that could be pictures. Tell the DSL before changing its type: such material must not be kept in Haven.',
+            );
+          }
+        }
         await trx.deleteFrom('incident_type_links').where('school_id', '=', context.schoolId).where('incident_id', '=', id).execute();
         await repository.linkTypes(
           trx,
@@ -511,7 +537,15 @@ export function createIncidentService(deps: {
         const row = await loadFor(context, id, 'update', trx);
         refuseIfClosed(row);
         if (row.visibility === visibility) return;
-        await repository.updateIncident(trx, context.schoolId, id, { visibility, updated_at: isoNow(clock) });
+        // The allegation route is the headteacher's: only they put an incident on it or take it off.
+        if ((visibility === 'allegation' || row.visibility === 'allegation') && !isHeadteacher(context.actor)) {
+          throw new AppError('FORBIDDEN', 'Only the headteacher can put an incident on the allegation route or take it off');
+        }
+        await repository.updateIncident(trx, context.schoolId, id, {
+          visibility,
+          ...(visibility === 'allegation' ? {} : { dsl_granted: 0 }),
+          updated_at: isoNow(clock),
+        });
         await history(trx, context, id, 'visibility', `Visibility changed from ${row.visibility} to ${visibility}`, reason.trim());
         await audit.record(context, 'incident.visibility_changed', { type: 'incident', id }, { from: row.visibility, to: visibility }, trx);
       });
@@ -524,6 +558,7 @@ export function createIncidentService(deps: {
       if (!reason.trim()) throw invalid('Give the reason', [{ field: 'shareReason', message: 'Give the reason' }]);
       await db.transaction().execute(async (trx) => {
         const row = await loadFor(context, id, 'update', trx);
+        refuseIfClosed(row);
         if (row.visibility !== 'allegation') throw new AppError('CONFLICT', 'Only an allegation needs sharing: the DSL already sees this incident');
         await repository.updateIncident(trx, context.schoolId, id, { dsl_granted: share ? 1 : 0, updated_at: isoNow(clock) });
         await history(trx, context, id, 'visibility', share ? 'Shared with the DSL' : 'No longer shared with the DSL', reason.trim());
@@ -616,7 +651,7 @@ export function createIncidentService(deps: {
 
     async completeAction(context: AuditContext, id: string, actionId: string): Promise<void> {
       await db.transaction().execute(async (trx) => {
-        await loadFor(context, id, 'update', trx);
+        refuseIfClosed(await loadFor(context, id, 'update', trx));
         if ((await repository.completeAction(trx, context.schoolId, id, actionId, isoNow(clock))) === 0) throw notFound('action');
         await history(trx, context, id, 'action', 'Action completed');
         await audit.record(context, 'incident.action_completed', { type: 'incident', id }, { actionId }, trx);
@@ -684,21 +719,15 @@ export function createIncidentService(deps: {
       if (fields.length > 0) throw invalid('There is a problem with the evidence', fields);
       const row = await loadFor(context, id, 'update');
       refuseIfClosed(row);
-      if (input.file) {
-        const types = await repository.typesOfIncidents(db, context.schoolId, [id]);
-        const refuses = types.some((type) => type.procedure !== null && imageRefusingProcedures.includes(type.procedure));
-        if (refuses && isImageOrVideo(input.file.data, input.file.contentType, input.file.name)) {
-          await audit.record(context, 'incident.evidence_image_refused', { type: 'incident', id });
-          throw invalid(
-            'Images and videos cannot be uploaded for this incident. It may involve indecent images of a child: do not copy, save or send the images — describe them instead, record where the device is held, and follow the DSL’s and police advice.',
-            [{ field: 'evidenceFile', message: 'Images and videos are refused for this type of incident' }],
-          );
-        }
-      }
       let storedFileId: string | null = null;
       try {
         await db.transaction().execute(async (trx) => {
           if (input.file) {
+            // Checked inside the transaction, against the types as they are now.
+            const types = await repository.typesOfIncidents(trx, context.schoolId, [id]);
+            if (types.some((type) => type.procedure !== null && imageRefusingProcedures.includes(type.procedure)) && !isSafeEvidence(input.file)) {
+              throw new ImageRefused();
+            }
             const stored = await files.store(trx, context.schoolId, {
               fileName: input.file.name,
               contentType: sniffContentType(input.file.data) ?? 'application/octet-stream',
@@ -725,6 +754,13 @@ export function createIncidentService(deps: {
         });
       } catch (error) {
         if (storedFileId) files.discard(context.schoolId, storedFileId);
+        if (error instanceof ImageRefused) {
+          await audit.record(context, 'incident.evidence_image_refused', { type: 'incident', id });
+          throw invalid(
+            'Images and videos cannot be uploaded for this incident. It may involve indecent images of a child: do not copy, save or send the images — describe them instead, record where the device is held, and follow the DSL’s and police advice. Only PDF and plain-text files are taken for this type of incident.',
+            [{ field: 'evidenceFile', message: 'Only PDF and plain-text files are taken for this type of incident' }],
+          );
+        }
         throw error;
       }
     },
@@ -780,7 +816,13 @@ export function createIncidentService(deps: {
     },
 
     /** The incident log (policy 002 columns), filtered to what the actor may see. */
-    async log(context: AuditContext, filter: Omit<repository.LogFilter, 'visibilities'> & { className?: string | undefined }, page: number, pageSize = 50) {
+    async log(
+      context: AuditContext,
+      filter: Omit<repository.LogFilter, 'visibilities'> & { className?: string | undefined },
+      page: number,
+      pageSize = 50,
+      options: { export?: boolean } = {},
+    ) {
       if (!context.actor) return { rows: [], total: 0, page, pageSize };
       const personIds = filter.className ? await people.idsInClass(context.schoolId, filter.className) : filter.personIds;
       const { rows, total } = await repository.listLog(
@@ -797,7 +839,11 @@ export function createIncidentService(deps: {
         repository.evidenceOf(db, context.schoolId, ids),
         repository.actionsOf(db, context.schoolId, ids),
       ]);
-      await audit.record(context, 'incident_log.read', null, { page, count: rows.length });
+      await audit.record(context, options.export ? 'incident_log.exported' : 'incident_log.read', null, {
+        page,
+        filter: Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== undefined)),
+        incidents: rows.map((row) => row.reference),
+      });
       return {
         rows: rows.map((row) => ({
           incident: row,
@@ -1033,6 +1079,18 @@ export function createIncidentService(deps: {
 
     stepLabels: new Map(stepDefinitions.map((step) => [step.key, step.label])),
   };
+}
+
+class ImageRefused extends Error {}
+
+/** For sexual-imagery types: only files whose bytes are PDF or plain text, whatever the name or declared type says. */
+function isSafeEvidence(file: { name: string; contentType: string | undefined; data: Buffer }): boolean {
+  const sniffed = sniffContentType(file.data);
+  return sniffed !== null && safeEvidenceTypes.includes(sniffed) && !isImageOrVideo(file.data, file.contentType, file.name);
+}
+
+function isHeadteacher(actor: Actor | undefined): boolean {
+  return actor?.kind === 'user' && actor.roles.includes('headteacher');
 }
 
 function accessOf(row: IncidentTable): { visibility: Visibility; dslGranted: boolean } {
