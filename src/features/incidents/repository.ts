@@ -1,5 +1,6 @@
-import { sql, type Insertable, type Updateable } from 'kysely';
+import { sql, type ExpressionBuilder, type Insertable, type Updateable } from 'kysely';
 import type { DbOrTrx, Dialect } from '../../db/database.js';
+import type { Database } from '../../db/schema.js';
 import type {
   IncidentActionTable,
   IncidentLogReviewTable,
@@ -202,10 +203,7 @@ export async function earlierAsInstigator(
   return Number(row.n);
 }
 
-export interface LogFilter {
-  visibilities: string[];
-  /** Also allegations the headteacher has shared with the DSL. */
-  sharedAllegations?: boolean | undefined;
+export interface LogFilter extends VisibilityAccess {
   status?: string | undefined;
   open?: boolean | undefined;
   typeId?: string | undefined;
@@ -219,16 +217,7 @@ export interface LogFilter {
 
 function filtered(db: DbOrTrx, schoolId: string, filter: LogFilter) {
   let query = db.selectFrom('incidents').where('incidents.school_id', '=', schoolId);
-  const visibilities = filter.visibilities;
-  if (filter.sharedAllegations) {
-    query = query.where((eb) =>
-      eb.or([
-        ...(visibilities.length > 0 ? [eb('incidents.visibility', 'in', visibilities)] : []),
-        eb.and([eb('incidents.visibility', '=', 'allegation'), eb('incidents.dsl_granted', '=', 1)]),
-      ]),
-    );
-  } else if (visibilities.length === 0) query = query.where(sql<boolean>`1 = 0`);
-  else query = query.where('incidents.visibility', 'in', visibilities);
+  query = query.where((eb) => visibleTo(eb, filter));
   if (filter.status) query = query.where('incidents.status', '=', filter.status);
   if (filter.open) query = query.where('incidents.status', '!=', 'closed');
   if (filter.severity) query = query.where('incidents.severity', '=', filter.severity);
@@ -271,21 +260,33 @@ export async function listLog(db: DbOrTrx, schoolId: string, filter: LogFilter, 
   return { rows, total: Number(total.n) };
 }
 
-export async function countsByStatus(db: DbOrTrx, schoolId: string, visibilities: string[]) {
-  if (visibilities.length === 0) return [];
+/** The one rule for which incidents a reader's log, counts and dashboards include. */
+export interface VisibilityAccess {
+  visibilities: string[];
+  /** Also allegations the headteacher has shared with the DSL. */
+  sharedAllegations?: boolean | undefined;
+}
+
+function visibleTo(eb: ExpressionBuilder<Database, 'incidents'>, access: VisibilityAccess) {
+  const branches = [];
+  if (access.visibilities.length > 0) branches.push(eb('incidents.visibility', 'in', access.visibilities));
+  if (access.sharedAllegations) branches.push(eb.and([eb('incidents.visibility', '=', 'allegation'), eb('incidents.dsl_granted', '=', 1)]));
+  return branches.length > 0 ? eb.or(branches) : sql<boolean>`1 = 0`;
+}
+
+export async function countsByStatus(db: DbOrTrx, schoolId: string, access: VisibilityAccess) {
   return db
     .selectFrom('incidents')
     .select(['status', 'urgent'])
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('school_id', '=', schoolId)
-    .where('visibility', 'in', visibilities)
+    .where((eb) => visibleTo(eb, access))
     .where('status', '!=', 'closed')
     .groupBy(['status', 'urgent'])
     .execute();
 }
 
-export async function overdueActions(db: DbOrTrx, schoolId: string, visibilities: string[], today: string) {
-  if (visibilities.length === 0) return 0;
+export async function overdueActions(db: DbOrTrx, schoolId: string, access: VisibilityAccess, today: string) {
   const row = await db
     .selectFrom('incident_actions')
     .innerJoin('incidents', (join) =>
@@ -295,7 +296,7 @@ export async function overdueActions(db: DbOrTrx, schoolId: string, visibilities
     .where('incident_actions.school_id', '=', schoolId)
     .where('incident_actions.done_at', 'is', null)
     .where('incident_actions.due_date', '<', today)
-    .where('incidents.visibility', 'in', visibilities)
+    .where((eb) => visibleTo(eb, access))
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }

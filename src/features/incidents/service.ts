@@ -898,11 +898,11 @@ export function createIncidentService(deps: {
     /** The DSL / e-safety lead panel: new, urgent, open by state, overdue actions. */
     async dashboard(context: AuditContext) {
       if (!context.actor) return null;
-      const visibilities = visibilitiesFor(context.actor);
-      if (visibilities.length === 0) return null;
+      const access = { visibilities: visibilitiesFor(context.actor), sharedAllegations: seesSharedAllegations(context.actor) };
+      if (access.visibilities.length === 0 && !access.sharedAllegations) return null;
       const [counts, overdue] = await Promise.all([
-        repository.countsByStatus(db, context.schoolId, visibilities),
-        repository.overdueActions(db, context.schoolId, visibilities, isoNow(clock).slice(0, 10)),
+        repository.countsByStatus(db, context.schoolId, access),
+        repository.overdueActions(db, context.schoolId, access, isoNow(clock).slice(0, 10)),
       ]);
       const byStatus: Record<string, number> = {};
       let urgent = 0;
