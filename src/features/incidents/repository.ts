@@ -2,6 +2,8 @@ import { sql, type ExpressionBuilder, type Insertable, type Updateable } from 'k
 import type { DbOrTrx, Dialect } from '../../db/database.js';
 import type { Database } from '../../db/schema.js';
 import type {
+  IncidentTypeTable,
+  SanctionRuleTable,
   IncidentActionTable,
   IncidentLogReviewTable,
   IncidentEvidenceTable,
@@ -45,6 +47,24 @@ export async function findIncident(db: DbOrTrx, schoolId: string, id: string) {
 
 export async function listTypes(db: DbOrTrx, schoolId: string) {
   return db.selectFrom('incident_types').selectAll().where('school_id', '=', schoolId).orderBy('sort').orderBy('name').execute();
+}
+
+export async function insertTypes(db: DbOrTrx, rows: Insertable<IncidentTypeTable>[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db
+    .insertInto('incident_types')
+    .values(rows)
+    .onConflict((oc) => oc.columns(['school_id', 'code']).doNothing())
+    .execute();
+}
+
+export async function updateType(db: DbOrTrx, schoolId: string, id: string, changes: Updateable<IncidentTypeTable>): Promise<number> {
+  const result = await db.updateTable('incident_types').set(changes).where('school_id', '=', schoolId).where('id', '=', id).executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export async function unlinkTypes(db: DbOrTrx, schoolId: string, incidentId: string): Promise<void> {
+  await db.deleteFrom('incident_type_links').where('school_id', '=', schoolId).where('incident_id', '=', incidentId).execute();
 }
 
 export async function linkTypes(db: DbOrTrx, schoolId: string, incidentId: string, typeIds: string[]): Promise<void> {
@@ -161,6 +181,28 @@ export async function sanctionRules(db: DbOrTrx, schoolId: string) {
     .orderBy('audience')
     .orderBy('sort')
     .execute();
+}
+
+export async function hasSanctionRules(db: DbOrTrx, schoolId: string): Promise<boolean> {
+  const rows = await db.selectFrom('sanction_rules').select('id').where('school_id', '=', schoolId).limit(1).execute();
+  return rows.length > 0;
+}
+
+export async function insertSanctionRules(db: DbOrTrx, rows: Insertable<SanctionRuleTable>[]): Promise<void> {
+  if (rows.length > 0) await db.insertInto('sanction_rules').values(rows).execute();
+}
+
+/** Changes a live rule of the given table; returns how many rows changed (0: no such rule). */
+export async function updateSanctionRule(db: DbOrTrx, schoolId: string, id: string, audience: string, changes: Updateable<SanctionRuleTable>): Promise<number> {
+  const result = await db
+    .updateTable('sanction_rules')
+    .set(changes)
+    .where('school_id', '=', schoolId)
+    .where('id', '=', id)
+    .where('audience', '=', audience)
+    .where('retired_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
 
 export async function insertSanction(db: DbOrTrx, row: Insertable<IncidentSanctionTable>): Promise<void> {

@@ -24,7 +24,6 @@ import {
   applicableSteps,
   openSteps,
   statusLabels,
-  steps as stepDefinitions,
   transition,
   type IncidentFacts,
   type IncidentStatus,
@@ -84,39 +83,33 @@ export function createIncidentService(deps: {
 
   async function seedDefaults(trx: DbOrTrx, schoolId: string) {
     const now = isoNow(clock);
-    await trx
-      .insertInto('incident_types')
-      .values(
-        defaultIncidentTypes.map((type, index) => ({
+    await repository.insertTypes(
+      trx,
+      defaultIncidentTypes.map((type, index) => ({
+        school_id: schoolId,
+        id: newId(),
+        code: type.code,
+        name: type.name,
+        procedure: type.procedure,
+        sort: index,
+        retired_at: null,
+        created_at: now,
+      })),
+    );
+    if (!(await repository.hasSanctionRules(trx, schoolId))) {
+      await repository.insertSanctionRules(
+        trx,
+        defaultSanctionRules.map((rule, index) => ({
           school_id: schoolId,
           id: newId(),
-          code: type.code,
-          name: type.name,
-          procedure: type.procedure,
+          audience: rule.audience,
+          offence: rule.offence,
+          type_codes: JSON.stringify(rule.types),
+          actions: JSON.stringify(rule.actions),
           sort: index,
           retired_at: null,
-          created_at: now,
         })),
-      )
-      .onConflict((oc) => oc.columns(['school_id', 'code']).doNothing())
-      .execute();
-    const existingRules = await trx.selectFrom('sanction_rules').select('id').where('school_id', '=', schoolId).limit(1).execute();
-    if (existingRules.length === 0) {
-      await trx
-        .insertInto('sanction_rules')
-        .values(
-          defaultSanctionRules.map((rule, index) => ({
-            school_id: schoolId,
-            id: newId(),
-            audience: rule.audience,
-            offence: rule.offence,
-            type_codes: JSON.stringify(rule.types),
-            actions: JSON.stringify(rule.actions),
-            sort: index,
-            retired_at: null,
-          })),
-        )
-        .execute();
+      );
     }
   }
 
@@ -515,7 +508,7 @@ export function createIncidentService(deps: {
             );
           }
         }
-        await trx.deleteFrom('incident_type_links').where('school_id', '=', context.schoolId).where('incident_id', '=', id).execute();
+        await repository.unlinkTypes(trx, context.schoolId, id);
         await repository.linkTypes(
           trx,
           context.schoolId,
@@ -994,35 +987,19 @@ export function createIncidentService(deps: {
       if (fields.length > 0) throw invalid('There is a problem with the row', fields);
       const values = { offence: input.offence.trim(), actions: JSON.stringify(input.actions), type_codes: JSON.stringify(input.typeCodes) };
       if (input.id) {
-        const result = await db
-          .updateTable('sanction_rules')
-          .set(values)
-          .where('school_id', '=', context.schoolId)
-          .where('id', '=', input.id)
-          .where('audience', '=', audience)
-          .executeTakeFirst();
-        if (Number(result.numUpdatedRows) === 0) throw notFound('row');
+        if ((await repository.updateSanctionRule(db, context.schoolId, input.id, audience, values)) === 0) throw notFound('row');
         await audit.record(context, 'sanction_rule.changed', { type: 'sanction_rule', id: input.id }, { actions: input.actions });
       } else {
         const id = newId();
         const count = (await repository.sanctionRules(db, context.schoolId)).length;
-        await db
-          .insertInto('sanction_rules')
-          .values({ school_id: context.schoolId, id, audience, sort: count, retired_at: null, ...values })
-          .execute();
+        await repository.insertSanctionRules(db, [{ school_id: context.schoolId, id, audience, sort: count, retired_at: null, ...values }]);
         await audit.record(context, 'sanction_rule.added', { type: 'sanction_rule', id }, { audience });
       }
     },
 
     async retireSanctionRule(context: AuditContext, id: string): Promise<void> {
-      const result = await db
-        .updateTable('sanction_rules')
-        .set({ retired_at: isoNow(clock) })
-        .where('school_id', '=', context.schoolId)
-        .where('id', '=', id)
-        .where('retired_at', 'is', null)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 0) throw notFound('row');
+      const rule = (await repository.sanctionRules(db, context.schoolId)).find((candidate) => candidate.id === id);
+      if (!rule || (await repository.updateSanctionRule(db, context.schoolId, id, rule.audience, { retired_at: isoNow(clock) })) === 0) throw notFound('row');
       await audit.record(context, 'sanction_rule.retired', { type: 'sanction_rule', id });
     },
 
@@ -1036,19 +1013,9 @@ export function createIncidentService(deps: {
         .toLowerCase()
         .replace(/[^a-z0-9]+/g, '_')
         .slice(0, 40)}_${types.length}`;
-      await db
-        .insertInto('incident_types')
-        .values({
-          school_id: context.schoolId,
-          id: newId(),
-          code,
-          name: trimmed,
-          procedure: null,
-          sort: types.length,
-          retired_at: null,
-          created_at: isoNow(clock),
-        })
-        .execute();
+      await repository.insertTypes(db, [
+        { school_id: context.schoolId, id: newId(), code, name: trimmed, procedure: null, sort: types.length, retired_at: null, created_at: isoNow(clock) },
+      ]);
       await audit.record(context, 'incident_type.added', null, { name: trimmed });
     },
 
@@ -1056,28 +1023,14 @@ export function createIncidentService(deps: {
       const trimmed = name.trim();
       if (!trimmed || trimmed.length > 100)
         throw invalid('Enter the new name (up to 100 characters)', [{ field: `name-${typeId}`, message: 'Enter the new name (up to 100 characters)' }]);
-      const result = await db
-        .updateTable('incident_types')
-        .set({ name: trimmed })
-        .where('school_id', '=', context.schoolId)
-        .where('id', '=', typeId)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 0) throw notFound('type');
+      if ((await repository.updateType(db, context.schoolId, typeId, { name: trimmed })) === 0) throw notFound('type');
       await audit.record(context, 'incident_type.renamed', { type: 'incident_type', id: typeId }, { name: trimmed });
     },
 
     async setTypeRetired(context: AuditContext, typeId: string, retired: boolean): Promise<void> {
-      const result = await db
-        .updateTable('incident_types')
-        .set({ retired_at: retired ? isoNow(clock) : null })
-        .where('school_id', '=', context.schoolId)
-        .where('id', '=', typeId)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 0) throw notFound('type');
+      if ((await repository.updateType(db, context.schoolId, typeId, { retired_at: retired ? isoNow(clock) : null })) === 0) throw notFound('type');
       await audit.record(context, retired ? 'incident_type.retired' : 'incident_type.restored', { type: 'incident_type', id: typeId });
     },
-
-    stepLabels: new Map(stepDefinitions.map((step) => [step.key, step.label])),
   };
 }
 

@@ -53,6 +53,15 @@ export async function listPeople(db: DbOrTrx, schoolId: string, filter: PeopleFi
   return { rows, total: Number(total.n) };
 }
 
+export async function peopleByIds(db: DbOrTrx, schoolId: string, ids: string[]) {
+  return db.selectFrom('people').selectAll().where('school_id', '=', schoolId).where('id', 'in', ids).execute();
+}
+
+export async function idsInClass(db: DbOrTrx, schoolId: string, className: string): Promise<string[]> {
+  const rows = await db.selectFrom('people').select('id').where('school_id', '=', schoolId).where('class_name', '=', className).execute();
+  return rows.map((row) => row.id);
+}
+
 export async function peopleByMisId(db: DbOrTrx, schoolId: string, kind: string) {
   return db.selectFrom('people').selectAll().where('school_id', '=', schoolId).where('kind', '=', kind).where('mis_id', 'is not', null).execute();
 }

@@ -336,13 +336,12 @@ export function createPeopleService(deps: { handle: DatabaseHandle; clock: () =>
     async getMany(schoolId: string, ids: readonly string[], trx: DbOrTrx = db): Promise<Map<string, Person>> {
       const unique = [...new Set(ids)];
       if (unique.length === 0) return new Map();
-      const rows = await trx.selectFrom('people').selectAll().where('school_id', '=', schoolId).where('id', 'in', unique).execute();
+      const rows = await repository.peopleByIds(trx, schoolId, unique);
       return new Map(rows.map((row) => [row.id, toPerson(row)]));
     },
 
     async idsInClass(schoolId: string, className: string): Promise<string[]> {
-      const rows = await db.selectFrom('people').select('id').where('school_id', '=', schoolId).where('class_name', '=', className).execute();
-      return rows.map((row) => row.id);
+      return repository.idsInClass(db, schoolId, className);
     },
 
     async groupsOf(schoolId: string, personId: string) {

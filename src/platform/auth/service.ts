@@ -321,7 +321,7 @@ export function createAuthService(deps: {
 
     /** Ends every session of a user except the one given (after a password change). */
     async endOtherSessions(schoolId: string, userId: string, keepSessionId: string): Promise<void> {
-      await db.deleteFrom('sessions').where('school_id', '=', schoolId).where('user_id', '=', userId).where('id', '!=', keepSessionId).execute();
+      await users.deleteOtherSessionsOfUser(db, schoolId, userId, keepSessionId);
     },
 
     /** Checks a new password against the school's rules and the account's recent passwords. */

@@ -122,6 +122,10 @@ export async function deleteSessionsOfUser(db: DbOrTrx, schoolId: string, userId
   return Number(result.numDeletedRows);
 }
 
+export async function deleteOtherSessionsOfUser(db: DbOrTrx, schoolId: string, userId: string, keepSessionId: string): Promise<void> {
+  await db.deleteFrom('sessions').where('school_id', '=', schoolId).where('user_id', '=', userId).where('id', '!=', keepSessionId).execute();
+}
+
 export async function insertOneTimeToken(db: DbOrTrx, token: Insertable<OneTimeTokenTable>): Promise<void> {
   await db.insertInto('one_time_tokens').values(token).execute();
 }
