@@ -78,6 +78,7 @@ for (const dialect of dialects()) {
       const victim = await buildPupil(haven.services, schoolId, { legalFirstName: 'Vic', legalLastName: 'Tim' });
       const instigator = await buildPupil(haven.services, schoolId, { legalFirstName: 'Ian', legalLastName: 'Stig' });
       const witness = await buildPupil(haven.services, schoolId, { legalFirstName: 'Wit', legalLastName: 'Ness' });
+      const parent = await haven.services.people.create(schoolId, { kind: 'parent', legalFirstName: 'Pat', legalLastName: 'Parent' }, { schoolId });
       const { reference, id } = await report(teacher, {
         typeIds: [typeId('cyberbullying')],
         location: 'Room 7',
@@ -87,6 +88,8 @@ for (const dialect of dialects()) {
         'role-1': 'instigator',
         'person-2': witness.id,
         'role-2': 'witness',
+        'person-3': parent.id,
+        'role-3': 'affected',
         'outside-name-0': 'An online account',
         'outside-description-0': 'Unknown sender',
         'outside-role-0': 'instigator',
@@ -106,7 +109,11 @@ for (const dialect of dialects()) {
       const page = await dsl.get(`/incidents/${id}`);
       assert.equal(page.statusCode, 200);
       const roles = [...page.body.matchAll(/data-qa="role-\d+">([^<]+)</g)].map((match) => match[1]);
-      assert.deepEqual(roles.sort(), ['Instigator', 'Instigator', 'Victim', 'Witness']);
+      assert.deepEqual(roles.sort(), ['Affected', 'Instigator', 'Instigator', 'Victim', 'Witness']);
+      assert.match(
+        page.body,
+        /Pat Parent<\/a><\/td><td class="govuk-table__cell" data-qa="role-\d">Affected<\/td><td class="govuk-table__cell">Parent or carer/,
+      );
       const mine = await teacher.get('/concerns/mine');
       assert.match(mine.body, new RegExp(`${reference}</td><td class="govuk-table__cell">[^<]+</td><td class="govuk-table__cell">Received`));
       assert.equal((await teacher.get(`/incidents/${id}`)).statusCode, 403, 'a teacher cannot open the incident');

@@ -71,20 +71,21 @@ const day = /^\d{4}-\d{2}-\d{2}$/;
 export function registerIncidentRoutes(app: HavenApp, services: Services): void {
   const { incidents, people } = services;
 
-  /** Pupils, then staff, for the "who was involved" choices. */
+  /** Pupils, then staff, then parents and carers, for the "who was involved" choices. */
   async function personChoices(request: FastifyRequest) {
     // Only people who may read the school's records choose from them; others name people in their own words.
     if (!allowed(request, 'people.read')) return [];
     const everyone = (await people.list(schoolIdOf(request), { status: 'current' }, 1, 2000)).people.filter(
-      (person) => person.kind === 'pupil' || person.kind === 'staff',
+      (person) => person.kind === 'pupil' || person.kind === 'staff' || person.kind === 'parent',
     );
+    const order = { pupil: 0, staff: 1, parent: 2 } as Record<string, number>;
     return [
       { value: '', text: 'Choose a pupil or member of staff' },
       ...everyone
-        .sort((a, b) => (a.kind === b.kind ? a.legalLastName.localeCompare(b.legalLastName) : a.kind === 'pupil' ? -1 : 1))
+        .sort((a, b) => (a.kind === b.kind ? a.legalLastName.localeCompare(b.legalLastName) : (order[a.kind] ?? 3) - (order[b.kind] ?? 3)))
         .map((person) => ({
           value: person.id,
-          text: `${person.legalLastName}, ${person.preferredFirstName ?? person.legalFirstName} — ${person.kind === 'pupil' ? `${person.yearLabel}${person.className ? ` ${person.className}` : ''}` : (person.jobTitle ?? 'staff')}`,
+          text: `${person.legalLastName}, ${person.preferredFirstName ?? person.legalFirstName} — ${person.kind === 'pupil' ? `${person.yearLabel}${person.className ? ` ${person.className}` : ''}` : person.kind === 'parent' ? 'parent or carer' : (person.jobTitle ?? 'staff')}`,
         })),
     ];
   }

@@ -160,7 +160,7 @@ export function createIncidentService(deps: {
         gender: person?.gender ?? null,
         className: person?.className ?? null,
         yearLabel: person?.yearLabel ?? '',
-        outsideDescription: row.outside_description,
+        outsideDescription: person?.kind === 'parent' ? 'Parent or carer' : row.outside_description,
       };
       byIncident.set(row.incident_id, [...(byIncident.get(row.incident_id) ?? []), entry]);
     }
