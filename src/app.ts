@@ -9,6 +9,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { join } from 'node:path';
+import { registerAgreementRoutes } from './features/agreements/routes.js';
 import { registerIncidentRoutes } from './features/incidents/routes.js';
 import { registerPeopleRoutes } from './features/people/routes.js';
 import { registerNotificationRoutes } from './platform/notifications/routes.js';
@@ -215,6 +216,7 @@ export async function createApp(deps: AppDeps): Promise<HavenApp> {
   registerAuditRoutes(app, services);
   registerPeopleRoutes(app, services);
   registerIncidentRoutes(app, services);
+  registerAgreementRoutes(app, services);
   registerNotificationRoutes(app, services);
   registerApiRoutes(app, services);
   return app;

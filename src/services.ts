@@ -1,5 +1,6 @@
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/database.js';
+import { createAgreementService } from './features/agreements/service.js';
 import { createIncidentService } from './features/incidents/service.js';
 import { createPeopleService } from './features/people/service.js';
 import { createFileStore } from './platform/files.js';
@@ -34,7 +35,8 @@ export function createServices(deps: ServiceDeps) {
   const notifications = createNotificationService(handle, clock);
   const files = createFileStore({ handle, dataDir: config.dataDir, secret: config.secret, clock });
   const incidents = createIncidentService({ handle, clock, audit, people, users, notifications, mailer, files, publicUrl: config.publicUrl });
-  return { config, handle, clock, audit, schools, mailer, auth, users, apiTokens, people, notifications, files, incidents };
+  const agreements = createAgreementService({ handle, clock, audit, people, users, notifications });
+  return { config, handle, clock, audit, schools, mailer, auth, users, apiTokens, people, notifications, files, incidents, agreements };
 }
 
 export type Services = ReturnType<typeof createServices>;

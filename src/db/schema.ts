@@ -366,7 +366,48 @@ export interface IncidentLogReviewTable {
   created_at: string;
 }
 
+export interface AgreementTemplateTable {
+  school_id: string;
+  id: string;
+  audience: string;
+  title: string;
+  renewal_months: number | null;
+  created_at: string;
+}
+
+export interface AgreementVersionTable {
+  school_id: string;
+  id: string;
+  template_id: string;
+  version: number;
+  body: string;
+  content_hash: string;
+  status: string;
+  published_at: string | null;
+  published_by: string | null;
+  created_at: string;
+}
+
+export interface AgreementSignatureTable {
+  school_id: string;
+  id: string;
+  template_id: string;
+  version_id: string;
+  version: number;
+  content_hash: string;
+  person_id: string;
+  signed_name: string;
+  job_title: string | null;
+  method: string;
+  signed_at: string;
+  ip: string | null;
+  recorded_by: string | null;
+}
+
 export interface Database {
+  agreement_templates: AgreementTemplateTable;
+  agreement_versions: AgreementVersionTable;
+  agreement_signatures: AgreementSignatureTable;
   notifications: NotificationTable;
   stored_files: StoredFileTable;
   incident_types: IncidentTypeTable;

@@ -11,6 +11,8 @@ const entries: NavigationEntry[] = [
   { href: '/incidents', text: 'Incident log', permission: 'incident.respond' },
   { href: '/concerns/mine', text: 'Your reports', permission: 'incident.report' },
   { href: '/people', text: 'People', permission: 'people.read' },
+  { href: '/agreements', text: 'Agreements', permission: 'agreements.manage' },
+  { href: '/access-register', text: 'Access register', permission: 'accessRegister.read' },
   { href: '/groups', text: 'Groups', permission: 'groups.read' },
   { href: '/who-to-tell', text: 'Who to tell', permission: 'rolesRegister.read' },
   { href: '/admin/users', text: 'Accounts', permission: 'users.read' },

@@ -28,6 +28,10 @@ const matrix = {
   // Allegations about staff are the headteacher's to share with the DSL.
   'incident.shareAllegation': ['headteacher'],
   'incidentSettings.manage': ['esafety_lead', 'dsl', 'headteacher'],
+  'agreements.manage': ['esafety_lead', 'headteacher'],
+  'agreements.sign': ['staff', 'technician', 'esafety_lead', 'dsl', 'deputy_dsl', 'headteacher', 'governor', 'visitor'],
+  // Policies 000, 003 §13, 004 §7.2: a current record of who is cleared for ICT access.
+  'accessRegister.read': ['technician', 'esafety_lead', 'headteacher'],
   // API scope only: ordinary (not DSL-only, not allegation) incidents, read only.
   'incidents.read': ['esafety_lead', 'dsl', 'deputy_dsl', 'headteacher'],
 } as const satisfies Record<string, readonly Role[]>;

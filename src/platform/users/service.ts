@@ -275,6 +275,11 @@ export function createUserService(deps: {
       return row ? { id: row.id, status: row.status, email: row.email } : undefined;
     },
 
+    /** Links an account to its person record (e.g. when a member of staff first signs an agreement). */
+    async linkPerson(trx: DbOrTrx, schoolId: string, userId: string, personId: string): Promise<void> {
+      await repository.updateUser(trx, schoolId, userId, { person_id: personId, updated_at: isoNow(clock) });
+    },
+
     async unusedRecoveryCodes(schoolId: string, userId: string) {
       return repository.countUnusedRecoveryCodes(db, schoolId, userId);
     },

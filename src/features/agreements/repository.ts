@@ -1,0 +1,72 @@
+import type { Insertable } from 'kysely';
+import type { DbOrTrx } from '../../db/database.js';
+import type { AgreementSignatureTable, AgreementTemplateTable, AgreementVersionTable } from '../../db/schema.js';
+
+export async function templates(db: DbOrTrx, schoolId: string) {
+  return db.selectFrom('agreement_templates').selectAll().where('school_id', '=', schoolId).orderBy('audience').execute();
+}
+
+export async function insertTemplate(db: DbOrTrx, row: Insertable<AgreementTemplateTable>): Promise<void> {
+  await db.insertInto('agreement_templates').values(row).execute();
+}
+
+export async function insertVersion(db: DbOrTrx, row: Insertable<AgreementVersionTable>): Promise<void> {
+  await db.insertInto('agreement_versions').values(row).execute();
+}
+
+export async function versionsOf(db: DbOrTrx, schoolId: string, templateId: string) {
+  return db
+    .selectFrom('agreement_versions')
+    .selectAll()
+    .where('school_id', '=', schoolId)
+    .where('template_id', '=', templateId)
+    .orderBy('version', 'desc')
+    .execute();
+}
+
+export async function versionsOfSchool(db: DbOrTrx, schoolId: string) {
+  return db.selectFrom('agreement_versions').selectAll().where('school_id', '=', schoolId).orderBy('version', 'desc').execute();
+}
+
+/** Only drafts can change: the status condition is part of the update. */
+export async function updateDraft(db: DbOrTrx, schoolId: string, id: string, changes: { body: string; content_hash: string }): Promise<void> {
+  await db.updateTable('agreement_versions').set(changes).where('school_id', '=', schoolId).where('id', '=', id).where('status', '=', 'draft').execute();
+}
+
+export async function supersedePublished(db: DbOrTrx, schoolId: string, templateId: string): Promise<void> {
+  await db
+    .updateTable('agreement_versions')
+    .set({ status: 'superseded' })
+    .where('school_id', '=', schoolId)
+    .where('template_id', '=', templateId)
+    .where('status', '=', 'published')
+    .execute();
+}
+
+export async function publishDraft(db: DbOrTrx, schoolId: string, id: string, at: string, by: string): Promise<void> {
+  await db
+    .updateTable('agreement_versions')
+    .set({ status: 'published', published_at: at, published_by: by })
+    .where('school_id', '=', schoolId)
+    .where('id', '=', id)
+    .where('status', '=', 'draft')
+    .execute();
+}
+
+export async function insertSignature(db: DbOrTrx, row: Insertable<AgreementSignatureTable>): Promise<void> {
+  await db.insertInto('agreement_signatures').values(row).execute();
+}
+
+/** Signatures for these people, newest version first. */
+export async function signaturesOf(db: DbOrTrx, schoolId: string, templateId: string, personIds: string[]) {
+  if (personIds.length === 0) return [];
+  return db
+    .selectFrom('agreement_signatures')
+    .selectAll()
+    .where('school_id', '=', schoolId)
+    .where('template_id', '=', templateId)
+    .where('person_id', 'in', personIds)
+    .orderBy('version', 'desc')
+    .orderBy('signed_at', 'desc')
+    .execute();
+}

@@ -1,0 +1,108 @@
+import type { HavenApp } from '../../app.js';
+import { actorOf, auditContext, field, fieldList, formBody, handleForm, redirect, schoolIdOf } from '../../platform/http.js';
+import type { Services } from '../../services.js';
+
+const statusLabels = { signed: 'Signed the current version', signed_earlier_version: 'Signed an earlier version', not_signed: 'Not signed' } as const;
+
+export function registerAgreementRoutes(app: HavenApp, services: Services): void {
+  const { agreements } = services;
+
+  app.get('/agreements', { config: { access: 'agreements.manage' } }, async (request, reply) => {
+    const list = await agreements.list(schoolIdOf(request));
+    return reply.render('features/agreements/views/list.njk', { title: 'Acceptable use agreements', agreements: list });
+  });
+
+  app.get('/agreements/sign', { config: { access: 'agreements.sign' } }, async (request, reply) => {
+    const toSign = await agreements.staffToSign(auditContext(request), request.session?.user.personId ?? null);
+    return reply.render('features/agreements/views/sign.njk', {
+      title: 'Sign the ICT code of conduct',
+      toSign,
+      values: { fullName: request.session?.user.displayName },
+    });
+  });
+
+  app.post('/agreements/sign', { config: { access: 'agreements.sign' } }, async (request, reply) => {
+    const body = formBody(request);
+    const toSign = await agreements.staffToSign(auditContext(request), request.session?.user.personId ?? null);
+    const values = { fullName: field(body, 'fullName'), jobTitle: field(body, 'jobTitle') };
+    return handleForm(reply, 'features/agreements/views/sign.njk', { title: 'Sign the ICT code of conduct', toSign, values }, async () => {
+      await agreements.signAsStaff(auditContext(request), {
+        userId: request.session!.user.id,
+        versionId: field(body, 'versionId'),
+        fullName: values.fullName,
+        jobTitle: values.jobTitle,
+        accepted: fieldList(body, 'accepted').includes('yes'),
+        ip: request.ip,
+      });
+      return redirect(reply, '/agreements/sign');
+    });
+  });
+
+  app.get('/agreements/:templateId', { config: { access: 'agreements.manage' } }, async (request, reply) => {
+    const { templateId } = request.params as { templateId: string };
+    const view = await agreements.get(schoolIdOf(request), templateId);
+    return reply.render('features/agreements/views/show.njk', {
+      title: view.template.title,
+      view,
+      currentHtml: view.current ? agreements.render(view.current.body) : '',
+      values: { body: view.draft?.body ?? view.current?.body ?? '' },
+      backLink: '/agreements',
+    });
+  });
+
+  app.post('/agreements/:templateId/draft', { config: { access: 'agreements.manage' } }, async (request, reply) => {
+    const { templateId } = request.params as { templateId: string };
+    const body = field(formBody(request), 'body');
+    const view = await agreements.get(schoolIdOf(request), templateId);
+    return handleForm(
+      reply,
+      'features/agreements/views/show.njk',
+      { title: view.template.title, view, currentHtml: view.current ? agreements.render(view.current.body) : '', values: { body } },
+      async () => {
+        await agreements.saveDraft(auditContext(request), templateId, body);
+        return redirect(reply, `/agreements/${templateId}`);
+      },
+    );
+  });
+
+  app.post('/agreements/:templateId/publish', { config: { access: 'agreements.manage' } }, async (request, reply) => {
+    const { templateId } = request.params as { templateId: string };
+    await agreements.publish(auditContext(request), templateId);
+    return redirect(reply, `/agreements/${templateId}`);
+  });
+
+  app.get('/access-register', { config: { access: 'accessRegister.read' } }, async (request, reply) => {
+    const register = await agreements.staffRegister(actorOf(request).schoolId);
+    const query = request.query as Record<string, string | undefined>;
+    const filtered = query.status && query.status in statusLabels ? register.filter((entry) => entry.status === query.status) : register;
+    return reply.render('features/agreements/views/register.njk', { title: 'ICT access register', register: filtered, all: register, statusLabels, query });
+  });
+
+  app.get('/access-register.csv', { config: { access: 'accessRegister.read' } }, async (request, reply) => {
+    const register = await agreements.staffRegister(actorOf(request).schoolId);
+    const cell = (value: string) =>
+      /[",\r\n]/.test(value) || /^[=+\-@]/.test(value) ? `"${(/^[=+\-@]/.test(value) ? `'${value}` : value).replace(/"/g, '""')}"` : value;
+    const lines = [
+      'Name,Kind,Job title,Cleared,Status,Signed version,Current version,Signed at',
+      ...register.map((entry) =>
+        [
+          `${entry.person.legalLastName}, ${entry.person.legalFirstName}`,
+          entry.person.kind,
+          entry.person.jobTitle ?? '',
+          entry.status === 'signed' ? 'yes' : 'no',
+          statusLabels[entry.status],
+          entry.signedVersion === null ? '' : String(entry.signedVersion),
+          entry.currentVersion === null ? '' : String(entry.currentVersion),
+          entry.signedAt ?? '',
+        ]
+          .map(cell)
+          .join(','),
+      ),
+    ];
+    await services.audit.record(auditContext(request), 'access_register.exported', null, { rows: register.length });
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', 'attachment; filename="ict-access-register.csv"')
+      .send(`${lines.join('\r\n')}\r\n`);
+  });
+}

@@ -1,0 +1,247 @@
+import MarkdownIt from 'markdown-it';
+import type { DatabaseHandle } from '../../db/database.js';
+import { isoNow, newId } from '../../db/helpers.js';
+import type { AuditContext, AuditService } from '../../platform/audit/service.js';
+import { sha256Hex } from '../../platform/crypto.js';
+import { AppError, invalid, notFound } from '../../platform/errors.js';
+import type { NotificationService } from '../../platform/notifications/service.js';
+import type { UserService } from '../../platform/users/service.js';
+import type { PeopleService } from '../people/service.js';
+import { audienceLabels, audiences, defaultAgreements, type Audience } from './defaults.js';
+import * as repository from './repository.js';
+
+// Raw HTML in agreement text is shown as text, never run: markdown only.
+const markdown = new MarkdownIt({ html: false, linkify: false, typographer: false });
+
+export type ClearanceStatus = 'signed' | 'signed_earlier_version' | 'not_signed';
+
+export function createAgreementService(deps: {
+  handle: DatabaseHandle;
+  clock: () => Date;
+  audit: AuditService;
+  people: PeopleService;
+  users: UserService;
+  notifications: NotificationService;
+}) {
+  const { handle, clock, audit, people, users, notifications } = deps;
+  const { db } = handle;
+
+  async function ensureDefaults(schoolId: string): Promise<void> {
+    if ((await repository.templates(db, schoolId)).length > 0) return;
+    await db.transaction().execute(async (trx) => {
+      if ((await repository.templates(trx, schoolId)).length > 0) return;
+      const now = isoNow(clock);
+      for (const audience of audiences) {
+        const templateId = newId();
+        const text = defaultAgreements[audience];
+        await repository.insertTemplate(trx, { school_id: schoolId, id: templateId, audience, title: text.title, renewal_months: null, created_at: now });
+        await repository.insertVersion(trx, {
+          school_id: schoolId,
+          id: newId(),
+          template_id: templateId,
+          version: 1,
+          body: text.body,
+          content_hash: sha256Hex(text.body),
+          status: 'published',
+          published_at: now,
+          published_by: 'Haven defaults',
+          created_at: now,
+        });
+      }
+    });
+  }
+
+  async function template(schoolId: string, templateId: string) {
+    await ensureDefaults(schoolId);
+    const row = (await repository.templates(db, schoolId)).find((candidate) => candidate.id === templateId);
+    if (!row) throw notFound('agreement');
+    return row;
+  }
+
+  async function templateFor(schoolId: string, audience: Audience) {
+    await ensureDefaults(schoolId);
+    const row = (await repository.templates(db, schoolId)).find((candidate) => candidate.audience === audience);
+    if (!row) throw notFound('agreement');
+    return row;
+  }
+
+  return {
+    ensureDefaults,
+    render: (body: string) => markdown.render(body),
+
+    async list(schoolId: string) {
+      await ensureDefaults(schoolId);
+      const [rows, versions] = await Promise.all([repository.templates(db, schoolId), repository.versionsOfSchool(db, schoolId)]);
+      return rows.map((row) => {
+        const mine = versions.filter((version) => version.template_id === row.id);
+        return {
+          id: row.id,
+          audience: row.audience as Audience,
+          audienceLabel: audienceLabels[row.audience as Audience] ?? row.audience,
+          title: row.title,
+          current: mine.find((version) => version.status === 'published') ?? null,
+          draft: mine.find((version) => version.status === 'draft') ?? null,
+        };
+      });
+    },
+
+    async get(schoolId: string, templateId: string) {
+      const row = await template(schoolId, templateId);
+      const versions = await repository.versionsOf(db, schoolId, templateId);
+      return {
+        template: row,
+        audienceLabel: audienceLabels[row.audience as Audience] ?? row.audience,
+        versions,
+        current: versions.find((version) => version.status === 'published') ?? null,
+        draft: versions.find((version) => version.status === 'draft') ?? null,
+      };
+    },
+
+    /** Drafts are edited freely; a published version never changes. */
+    async saveDraft(context: AuditContext, templateId: string, body: string): Promise<void> {
+      const text = body.replace(/\r\n/g, '\n').trim();
+      if (!text) throw invalid('Write the agreement text', [{ field: 'body', message: 'Write the agreement text' }]);
+      if (text.length > 50_000)
+        throw invalid('The agreement must be 50,000 characters or fewer', [{ field: 'body', message: 'The agreement must be 50,000 characters or fewer' }]);
+      await template(context.schoolId, templateId);
+      await db.transaction().execute(async (trx) => {
+        const versions = await repository.versionsOf(trx, context.schoolId, templateId);
+        const draft = versions.find((version) => version.status === 'draft');
+        if (draft) await repository.updateDraft(trx, context.schoolId, draft.id, { body: text, content_hash: sha256Hex(text) });
+        else {
+          const next = Math.max(0, ...versions.map((version) => version.version)) + 1;
+          await repository.insertVersion(trx, {
+            school_id: context.schoolId,
+            id: newId(),
+            template_id: templateId,
+            version: next,
+            body: text,
+            content_hash: sha256Hex(text),
+            status: 'draft',
+            published_at: null,
+            published_by: null,
+            created_at: isoNow(clock),
+          });
+        }
+        await audit.record(context, 'agreement.draft_saved', { type: 'agreement', id: templateId }, {}, trx);
+      });
+    },
+
+    /**
+     * Publishing makes the draft the version in force. Everyone who signed an earlier one now shows
+     * as "signed an earlier version" and is asked to sign again.
+     */
+    async publish(context: AuditContext, templateId: string): Promise<number> {
+      const row = await template(context.schoolId, templateId);
+      const accounts = await users.list(context.schoolId);
+      return db.transaction().execute(async (trx) => {
+        const versions = await repository.versionsOf(trx, context.schoolId, templateId);
+        const draft = versions.find((version) => version.status === 'draft');
+        if (!draft) throw new AppError('CONFLICT', 'There is no draft to publish: save a new version first');
+        const now = isoNow(clock);
+        await repository.supersedePublished(trx, context.schoolId, templateId);
+        await repository.publishDraft(trx, context.schoolId, draft.id, now, context.actor?.displayName ?? 'Haven');
+        if (row.audience === 'staff') {
+          // The re-sign campaign: every active staff account is asked to sign the new version.
+          const staff = accounts.filter((account) => account.status === 'active' && account.roles.some((role) => role !== 'pupil' && role !== 'parent'));
+          await notifications.notify(
+            trx,
+            context.schoolId,
+            staff.map((account) => account.id),
+            { title: `Please read and sign version ${draft.version} of the staff ICT code of conduct`, link: '/agreements/sign' },
+          );
+        }
+        await audit.record(context, 'agreement.published', { type: 'agreement', id: templateId }, { version: draft.version, hash: draft.content_hash }, trx);
+        return draft.version;
+      });
+    },
+
+    /** What a signed-in member of staff is asked to sign now, if anything. */
+    async staffToSign(context: AuditContext, personId: string | null) {
+      const row = await templateFor(context.schoolId, 'staff');
+      const current = (await repository.versionsOf(db, context.schoolId, row.id)).find((version) => version.status === 'published');
+      if (!current) return null;
+      const signatures = personId ? await repository.signaturesOf(db, context.schoolId, row.id, [personId]) : [];
+      const latest = signatures[0];
+      return { template: row, current, html: markdown.render(current.body), signedCurrent: latest?.version_id === current.id, latest };
+    },
+
+    /** A member of staff signs the version in force: the exact text (by hash), name, job title, time and address. */
+    async signAsStaff(
+      context: AuditContext,
+      input: { userId: string; versionId: string; fullName: string; jobTitle: string; accepted: boolean; ip: string | undefined },
+    ): Promise<void> {
+      const fields = [];
+      if (!input.accepted) fields.push({ field: 'accepted', message: 'Tick to say you have read, understood and accept the agreement' });
+      if (!input.fullName.trim() || input.fullName.length > 100) fields.push({ field: 'fullName', message: 'Type your full name' });
+      if (input.jobTitle.length > 100) fields.push({ field: 'jobTitle', message: 'Job title must be 100 characters or fewer' });
+      if (fields.length > 0) throw invalid('There is a problem with your signature', fields);
+      const row = await templateFor(context.schoolId, 'staff');
+      const account = await users.get(context.schoolId, input.userId);
+      await db.transaction().execute(async (trx) => {
+        const current = (await repository.versionsOf(trx, context.schoolId, row.id)).find((version) => version.status === 'published');
+        // Signing a version that is no longer in force (the page was open during a publish) is refused.
+        if (!current || current.id !== input.versionId) throw new AppError('CONFLICT', 'A newer version has been published: read it and sign again');
+        let personId = account.personId;
+        if (!personId) {
+          const [first, ...rest] = input.fullName.trim().split(/\s+/);
+          const person = await people.createPerson(
+            trx,
+            context.schoolId,
+            {
+              kind: 'staff',
+              legalFirstName: first ?? input.fullName,
+              legalLastName: rest.join(' ') || '-',
+              jobTitle: input.jobTitle || undefined,
+              email: account.email,
+            },
+            context,
+          );
+          await users.linkPerson(trx, context.schoolId, account.id, person.id);
+          personId = person.id;
+        }
+        await repository.insertSignature(trx, {
+          school_id: context.schoolId,
+          id: newId(),
+          template_id: row.id,
+          version_id: current.id,
+          version: current.version,
+          content_hash: current.content_hash,
+          person_id: personId,
+          signed_name: input.fullName.trim(),
+          job_title: input.jobTitle.trim() || null,
+          method: 'online',
+          signed_at: isoNow(clock),
+          ip: input.ip ?? null,
+          recorded_by: null,
+        });
+        await audit.record(context, 'agreement.signed', { type: 'person', id: personId }, { version: current.version, hash: current.content_hash }, trx);
+      });
+    },
+
+    /** The ICT access register for staff and governors: cleared when they have signed the version in force. */
+    async staffRegister(schoolId: string) {
+      const row = await templateFor(schoolId, 'staff');
+      const current = (await repository.versionsOf(db, schoolId, row.id)).find((version) => version.status === 'published');
+      const staff = [
+        ...(await people.list(schoolId, { kind: 'staff', status: 'current' }, 1, 5000)).people,
+        ...(await people.list(schoolId, { kind: 'governor', status: 'current' }, 1, 5000)).people,
+      ];
+      const signatures = await repository.signaturesOf(
+        db,
+        schoolId,
+        row.id,
+        staff.map((person) => person.id),
+      );
+      return staff
+        .map((person) => {
+          const latest = signatures.find((signature) => signature.person_id === person.id);
+          const status: ClearanceStatus = !latest ? 'not_signed' : latest.version_id === current?.id ? 'signed' : 'signed_earlier_version';
+          return { person, status, signedVersion: latest?.version ?? null, signedAt: latest?.signed_at ?? null, currentVersion: current?.version ?? null };
+        })
+        .sort((a, b) => a.person.legalLastName.localeCompare(b.person.legalLastName) || a.person.legalFirstName.localeCompare(b.person.legalFirstName));
+    },
+  };
+}
+
+export type AgreementService = ReturnType<typeof createAgreementService>;
