@@ -248,7 +248,7 @@ async function enforceAccess(request: FastifyRequest, reply: FastifyReply): Prom
 
 /** Paths that carry a secret (single-use links) are logged without it. */
 export function redactPath(url: string): string {
-  return url.replace(/^\/(invitations|password-reset)\/[^/?#]+/, '/$1/[redacted]').replace(/\?.*$/, (query) => (query.length > 1 ? '?[query]' : ''));
+  return url.replace(/^\/(invitations|password-reset|agree)\/[^/?#]+/, '/$1/[redacted]').replace(/\?.*$/, (query) => (query.length > 1 ? '?[query]' : ''));
 }
 
 /** Routes that declare no access: the request hook refuses them, and a test fails on any. */

@@ -402,12 +402,25 @@ export interface AgreementSignatureTable {
   signed_at: string;
   ip: string | null;
   recorded_by: string | null;
+  signed_by_person_id: string | null;
+}
+
+export interface ParentLinkTable {
+  school_id: string;
+  id: string;
+  parent_id: string;
+  pupil_id: string;
+  purpose: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
 }
 
 export interface Database {
   agreement_templates: AgreementTemplateTable;
   agreement_versions: AgreementVersionTable;
   agreement_signatures: AgreementSignatureTable;
+  parent_links: ParentLinkTable;
   notifications: NotificationTable;
   stored_files: StoredFileTable;
   incident_types: IncidentTypeTable;

@@ -106,3 +106,89 @@ for (const dialect of dialects()) {
     });
   });
 }
+
+for (const dialect of dialects()) {
+  describe(`parents sign for their child through a single-use link (${dialect})`, () => {
+    let haven: TestHaven;
+    let schoolId: string;
+    let lead: TestAgent;
+
+    before(async () => {
+      haven = await buildTestHaven(dialect);
+      const school = await buildSchool(haven.services);
+      schoolId = school.schoolId;
+      const leadUser = await buildUser(haven.services, schoolId, ['esafety_lead'], { twoFactor: true });
+      lead = new TestAgent(haven.app);
+      await lead.signIn(leadUser.email, leadUser.password, leadUser.totpSecret, haven.clock);
+    });
+    after(() => haven.close());
+
+    async function family(className: string) {
+      const context = { schoolId };
+      const pupil = await haven.services.people.create(
+        schoolId,
+        { kind: 'pupil', legalFirstName: 'Mo', legalLastName: 'Reed', yearGroup: 1, className },
+        context,
+      );
+      const withPr = await haven.services.people.create(schoolId, { kind: 'parent', legalFirstName: 'Sam', legalLastName: 'Reed' }, context);
+      const withoutPr = await haven.services.people.create(schoolId, { kind: 'parent', legalFirstName: 'Lee', legalLastName: 'Reed' }, context);
+      await haven.services.handle.db.transaction().execute(async (trx) => {
+        await haven.services.people.linkGuardian(
+          trx,
+          schoolId,
+          { parentId: withPr.id, pupilId: pupil.id, relationship: 'Mother', parentalResponsibility: true },
+          context,
+        );
+        await haven.services.people.linkGuardian(
+          trx,
+          schoolId,
+          { parentId: withoutPr.id, pupilId: pupil.id, relationship: 'Step-parent', parentalResponsibility: false },
+          context,
+        );
+      });
+      return { pupil, withPr, withoutPr };
+    }
+
+    it('prints one letter per parent with parental responsibility, signs once, then refuses the same, a tampered or an expired link', async () => {
+      const { pupil } = await family('1R');
+      const letters = await lead.get('/agreements/letters?class=1R');
+      assert.match(letters.body, /data-qa="letter-count">1 letter for class 1R/);
+      assert.match(letters.body, /<svg/);
+      const url = /data-qa="letter-url">([^<]+)</.exec(letters.body)![1]!;
+      const path = new URL(url).pathname;
+      const parent = new TestAgent(haven.app);
+      const page = await parent.get(path);
+      assert.equal(page.statusCode, 200);
+      assert.match(page.body, /For Mo Reed/);
+      const versionId = /name="versionId" value="([^"]+)"/.exec(page.body)![1]!;
+      assert.equal((await parent.post(path, { versionId, fullName: 'Sam Reed' })).statusCode, 400, 'acceptance must be ticked');
+      const signed = await parent.post(path, { versionId, accepted: 'yes', fullName: 'Sam Reed' });
+      assert.equal(signed.statusCode, 200);
+      assert.match(signed.body, /You have signed the agreement for Mo Reed/);
+      const again = await parent.get(path);
+      assert.equal(again.statusCode, 404);
+      assert.match(again.body, /already been used/);
+      assert.equal((await parent.post(path, { versionId, accepted: 'yes', fullName: 'Sam Reed' })).statusCode, 404);
+      const tampered = await parent.get(`${path.slice(0, -4)}AAAA`);
+      assert.match(tampered.body, /This link is not valid/);
+      const rows = await haven.services.handle.db
+        .selectFrom('agreement_signatures')
+        .selectAll()
+        .where('school_id', '=', schoolId)
+        .where('person_id', '=', pupil.id)
+        .execute();
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0]!.method, 'parent_link');
+
+      const { pupil: second, withPr } = await family('1S');
+      const expiring = await haven.services.agreements.issueParentLink({ schoolId }, second.id, withPr.id);
+      haven.clock.advance(31 * 86_400_000);
+      assert.match((await parent.get(new URL(expiring).pathname)).body, /This link has expired/);
+    });
+
+    it('refuses a link for a parent without parental responsibility', async () => {
+      const { pupil, withoutPr } = await family('1T');
+      await assert.rejects(haven.services.agreements.issueParentLink({ schoolId }, pupil.id, withoutPr.id), /parental responsibility/);
+    });
+  });
+}

@@ -53,6 +53,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('signed_at', 'text', (c) => c.notNull())
     .addColumn('ip', 'text')
     .addColumn('recorded_by', 'text')
+    .addColumn('signed_by_person_id', 'text')
     .addPrimaryKeyConstraint('agreement_signatures_pk', ['school_id', 'id'])
     .addForeignKeyConstraint('agreement_signatures_version_fk', ['school_id', 'version_id'], 'agreement_versions', ['school_id', 'id'])
     .addForeignKeyConstraint('agreement_signatures_person_fk', ['school_id', 'person_id'], 'people', ['school_id', 'id'])
@@ -62,8 +63,24 @@ export async function up(db: Kysely<any>): Promise<void> {
     .on('agreement_signatures')
     .columns(['school_id', 'template_id', 'person_id', 'version'])
     .execute();
+
+  // Single-use, expiring links for parents, who sign without an account; only the hash is stored.
+  await db.schema
+    .createTable('parent_links')
+    .addColumn('school_id', 'text', (c) => c.notNull().references('schools.id'))
+    .addColumn('id', 'text', (c) => c.notNull())
+    .addColumn('parent_id', 'text', (c) => c.notNull())
+    .addColumn('pupil_id', 'text', (c) => c.notNull())
+    .addColumn('purpose', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('expires_at', 'text', (c) => c.notNull())
+    .addColumn('used_at', 'text')
+    .addPrimaryKeyConstraint('parent_links_pk', ['school_id', 'id'])
+    .addForeignKeyConstraint('parent_links_parent_fk', ['school_id', 'parent_id'], 'people', ['school_id', 'id'])
+    .addForeignKeyConstraint('parent_links_pupil_fk', ['school_id', 'pupil_id'], 'people', ['school_id', 'id'])
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ['agreement_signatures', 'agreement_versions', 'agreement_templates']) await db.schema.dropTable(table).execute();
+  for (const table of ['parent_links', 'agreement_signatures', 'agreement_versions', 'agreement_templates']) await db.schema.dropTable(table).execute();
 }

@@ -1,6 +1,6 @@
 import type { Insertable } from 'kysely';
 import type { DbOrTrx } from '../../db/database.js';
-import type { AgreementSignatureTable, AgreementTemplateTable, AgreementVersionTable } from '../../db/schema.js';
+import type { AgreementSignatureTable, AgreementTemplateTable, AgreementVersionTable, ParentLinkTable } from '../../db/schema.js';
 
 export async function templates(db: DbOrTrx, schoolId: string) {
   return db.selectFrom('agreement_templates').selectAll().where('school_id', '=', schoolId).orderBy('audience').execute();
@@ -69,4 +69,24 @@ export async function signaturesOf(db: DbOrTrx, schoolId: string, templateId: st
     .orderBy('version', 'desc')
     .orderBy('signed_at', 'desc')
     .execute();
+}
+
+export async function insertParentLink(db: DbOrTrx, row: Insertable<ParentLinkTable>): Promise<void> {
+  await db.insertInto('parent_links').values(row).execute();
+}
+
+export async function findParentLink(db: DbOrTrx, schoolId: string, id: string) {
+  return db.selectFrom('parent_links').selectAll().where('school_id', '=', schoolId).where('id', '=', id).executeTakeFirst();
+}
+
+/** Spends a link once: true only for the caller that marked it used. */
+export async function spendParentLink(db: DbOrTrx, schoolId: string, id: string, at: string): Promise<boolean> {
+  const result = await db
+    .updateTable('parent_links')
+    .set({ used_at: at })
+    .where('school_id', '=', schoolId)
+    .where('id', '=', id)
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }

@@ -1,4 +1,5 @@
 import type { HavenApp } from '../../app.js';
+import { authRateLimit } from '../../platform/auth/routes.js';
 import { actorOf, auditContext, field, fieldList, formBody, handleForm, redirect, schoolIdOf } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 
@@ -69,6 +70,36 @@ export function registerAgreementRoutes(app: HavenApp, services: Services): void
     const { templateId } = request.params as { templateId: string };
     await agreements.publish(auditContext(request), templateId);
     return redirect(reply, `/agreements/${templateId}`);
+  });
+
+  app.get('/agreements/letters', { config: { access: 'agreements.manage' } }, async (request, reply) => {
+    const query = request.query as Record<string, string | undefined>;
+    const className = query.class?.trim().slice(0, 40) ?? '';
+    const letters = className ? await agreements.lettersForClass(auditContext(request), className) : [];
+    return reply.render('features/agreements/views/letters.njk', { title: 'Induction letters', className, letters, backLink: '/agreements' });
+  });
+
+  // Parents sign without an account, through a single-use link.
+  app.get('/agree/:token', { config: { access: 'public' } }, async (request, reply) => {
+    const { token } = request.params as { token: string };
+    const opened = await agreements.openParentLink(token);
+    return reply.render('features/agreements/views/parent-sign.njk', { title: opened.template.title, opened, token, values: {} });
+  });
+
+  app.post('/agree/:token', { config: { access: 'public', rateLimit: authRateLimit } }, async (request, reply) => {
+    const { token } = request.params as { token: string };
+    const body = formBody(request);
+    const opened = await agreements.openParentLink(token);
+    const values = { fullName: field(body, 'fullName') };
+    return handleForm(reply, 'features/agreements/views/parent-sign.njk', { title: opened.template.title, opened, token, values }, async () => {
+      const { pupilName } = await agreements.signWithParentLink(token, {
+        versionId: field(body, 'versionId'),
+        fullName: values.fullName,
+        accepted: fieldList(body, 'accepted').includes('yes'),
+        ip: request.ip,
+      });
+      return reply.render('features/agreements/views/parent-signed.njk', { title: 'Thank you', pupilName });
+    });
   });
 
   app.get('/access-register', { config: { access: 'accessRegister.read' } }, async (request, reply) => {

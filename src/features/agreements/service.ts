@@ -2,7 +2,8 @@ import MarkdownIt from 'markdown-it';
 import type { DatabaseHandle } from '../../db/database.js';
 import { isoNow, newId } from '../../db/helpers.js';
 import type { AuditContext, AuditService } from '../../platform/audit/service.js';
-import { sha256Hex } from '../../platform/crypto.js';
+import QRCode from 'qrcode';
+import { randomToken, sha256Hex } from '../../platform/crypto.js';
 import { AppError, invalid, notFound } from '../../platform/errors.js';
 import type { NotificationService } from '../../platform/notifications/service.js';
 import type { UserService } from '../../platform/users/service.js';
@@ -13,6 +14,9 @@ import * as repository from './repository.js';
 // Raw HTML in agreement text is shown as text, never run: markdown only.
 const markdown = new MarkdownIt({ html: false, linkify: false, typographer: false });
 
+/** Induction letters go home and come back over some weeks. */
+const parentLinkDays = 30;
+
 export type ClearanceStatus = 'signed' | 'signed_earlier_version' | 'not_signed';
 
 export function createAgreementService(deps: {
@@ -22,8 +26,9 @@ export function createAgreementService(deps: {
   people: PeopleService;
   users: UserService;
   notifications: NotificationService;
+  publicUrl: string;
 }) {
-  const { handle, clock, audit, people, users, notifications } = deps;
+  const { handle, clock, audit, people, users, notifications, publicUrl } = deps;
   const { db } = handle;
 
   async function ensureDefaults(schoolId: string): Promise<void> {
@@ -214,9 +219,108 @@ export function createAgreementService(deps: {
           signed_at: isoNow(clock),
           ip: input.ip ?? null,
           recorded_by: null,
+          signed_by_person_id: personId,
         });
         await audit.record(context, 'agreement.signed', { type: 'person', id: personId }, { version: current.version, hash: current.content_hash }, trx);
       });
+    },
+
+    /**
+     * A single-use link for a parent with parental responsibility to sign on behalf of their child,
+     * without an account (printed on the induction letter as a URL and QR code, or emailed).
+     */
+    async issueParentLink(context: AuditContext, pupilId: string, parentId: string): Promise<string> {
+      const guardians = await people.guardiansOf(context.schoolId, pupilId);
+      if (!guardians.some((guardian) => guardian.id === parentId && guardian.parentalResponsibility)) {
+        throw invalid('Only a parent or carer with parental responsibility for the pupil can sign for them');
+      }
+      const secret = randomToken();
+      const now = isoNow(clock);
+      await repository.insertParentLink(db, {
+        school_id: context.schoolId,
+        id: sha256Hex(secret),
+        parent_id: parentId,
+        pupil_id: pupilId,
+        purpose: 'parent_agreement',
+        created_at: now,
+        expires_at: new Date(clock().getTime() + parentLinkDays * 86_400_000).toISOString(),
+        used_at: null,
+      });
+      await audit.record(context, 'agreement.parent_link_issued', { type: 'person', id: pupilId }, { parentId });
+      return `${publicUrl}/agree/${context.schoolId}.${secret}`;
+    },
+
+    /** Checks a parent's link without spending it; says clearly why one is refused. */
+    async openParentLink(token: string) {
+      const refused = (message: string) => new AppError('NOT_FOUND', message);
+      const match = /^([0-9a-f-]{36})\.([A-Za-z0-9_-]{43})$/.exec(token);
+      if (!match) throw refused('This link is not valid. Check you typed or copied the whole address from the letter or email.');
+      const [, schoolId, secret] = match as unknown as [string, string, string];
+      const link = await repository.findParentLink(db, schoolId, sha256Hex(secret));
+      if (!link) throw refused('This link is not valid. Check you typed or copied the whole address from the letter or email.');
+      if (link.used_at) throw refused('This link has already been used to sign. If you need to change anything, please contact the school office.');
+      if (link.expires_at < isoNow(clock)) throw refused('This link has expired. Please ask the school office for a new one.');
+      const row = await templateFor(schoolId, 'parent');
+      const current = (await repository.versionsOf(db, schoolId, row.id)).find((version) => version.status === 'published');
+      if (!current) throw refused('There is no agreement to sign at the moment.');
+      const [pupil, parent] = await Promise.all([people.get(schoolId, link.pupil_id), people.get(schoolId, link.parent_id)]);
+      return { schoolId, link, pupil, parent, template: row, current, html: markdown.render(current.body) };
+    },
+
+    async signWithParentLink(
+      token: string,
+      input: { versionId: string; fullName: string; accepted: boolean; ip: string | undefined },
+    ): Promise<{ pupilName: string }> {
+      const opened = await this.openParentLink(token);
+      const fields = [];
+      if (!input.accepted) fields.push({ field: 'accepted', message: 'Tick to say you have read and agree' });
+      if (!input.fullName.trim() || input.fullName.length > 100) fields.push({ field: 'fullName', message: 'Type your full name' });
+      if (fields.length > 0) throw invalid('There is a problem with your signature', fields);
+      if (opened.current.id !== input.versionId) throw new AppError('CONFLICT', 'The agreement has just been updated: please read it again and sign.');
+      const context: AuditContext = { schoolId: opened.schoolId, ip: input.ip };
+      await db.transaction().execute(async (trx) => {
+        if (!(await repository.spendParentLink(trx, opened.schoolId, opened.link.id, isoNow(clock))))
+          throw new AppError('NOT_FOUND', 'This link has already been used to sign.');
+        await repository.insertSignature(trx, {
+          school_id: opened.schoolId,
+          id: newId(),
+          template_id: opened.template.id,
+          version_id: opened.current.id,
+          version: opened.current.version,
+          content_hash: opened.current.content_hash,
+          person_id: opened.pupil.id,
+          signed_name: input.fullName.trim(),
+          job_title: null,
+          method: 'parent_link',
+          signed_at: isoNow(clock),
+          ip: input.ip ?? null,
+          recorded_by: null,
+          signed_by_person_id: opened.parent.id,
+        });
+        await audit.record(
+          context,
+          'agreement.signed_by_parent',
+          { type: 'person', id: opened.pupil.id },
+          { parentId: opened.parent.id, version: opened.current.version },
+          trx,
+        );
+      });
+      return { pupilName: opened.pupil.displayName };
+    },
+
+    /** Induction letters for a class: one per parent with parental responsibility, each with its own link and QR code. */
+    async lettersForClass(context: AuditContext, className: string) {
+      const pupils = (await people.list(context.schoolId, { kind: 'pupil', status: 'current' }, 1, 5000)).people.filter(
+        (pupil) => pupil.className === className,
+      );
+      const letters = [];
+      for (const pupil of pupils) {
+        for (const parent of (await people.guardiansOf(context.schoolId, pupil.id)).filter((guardian) => guardian.parentalResponsibility)) {
+          const url = await this.issueParentLink(context, pupil.id, parent.id);
+          letters.push({ pupil, parent, url, qrSvg: await QRCode.toString(url, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' }) });
+        }
+      }
+      return letters;
     },
 
     /** The ICT access register for staff and governors: cleared when they have signed the version in force. */
