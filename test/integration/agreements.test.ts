@@ -192,3 +192,79 @@ for (const dialect of dialects()) {
     });
   });
 }
+
+for (const dialect of dialects()) {
+  describe(`pupils agree in a class session, and the pupils' access register (${dialect})`, () => {
+    let haven: TestHaven;
+
+    before(async () => {
+      haven = await buildTestHaven(dialect);
+    });
+    after(() => haven.close());
+
+    it('clears a pupil once both agreements are in place, and an EYFS pupil on the parent’s alone', async () => {
+      const { schoolId, head } = await buildSchool(haven.services);
+      const context = { schoolId };
+      const teacherUser = await buildUser(haven.services, schoolId, ['staff']);
+      const teacher = new TestAgent(haven.app);
+      await teacher.signIn(teacherUser.email, teacherUser.password);
+      const make = async (first: string, yearGroup: number, className: string) => {
+        const pupil = await haven.services.people.create(
+          schoolId,
+          { kind: 'pupil', legalFirstName: first, legalLastName: 'Pupil', yearGroup, className },
+          context,
+        );
+        const parent = await haven.services.people.create(schoolId, { kind: 'parent', legalFirstName: `${first}s-parent`, legalLastName: 'Pupil' }, context);
+        await haven.services.handle.db
+          .transaction()
+          .execute((trx) =>
+            haven.services.people.linkGuardian(
+              trx,
+              schoolId,
+              { parentId: parent.id, pupilId: pupil.id, relationship: 'Father', parentalResponsibility: true },
+              context,
+            ),
+          );
+        return { pupil, parent };
+      };
+      const both = await make('Bo', 3, '3Q');
+      const pupilOnly = await make('Po', 3, '3Q');
+      const parentOnly = await make('Pa', 3, '3Q');
+      const reception = await make('Re', 0, 'RQ');
+      const parentSigns = async (entry: { pupil: { id: string }; parent: { id: string } }) => {
+        const url = await haven.services.agreements.issueParentLink(context, entry.pupil.id, entry.parent.id);
+        const opened = await haven.services.agreements.openParentLink(new URL(url).pathname.split('/').pop()!);
+        await haven.services.agreements.signWithParentLink(new URL(url).pathname.split('/').pop()!, {
+          versionId: opened.current.id,
+          fullName: 'A Parent',
+          accepted: true,
+          ip: undefined,
+        });
+      };
+      await parentSigns(both);
+      await parentSigns(parentOnly);
+      await parentSigns(reception);
+
+      const session = await teacher.get('/agreements/class-session?class=3Q');
+      assert.match(session.body, /Staying SMART online/, 'key stage 2 pupils see the SMART rules');
+      const versionId = /name="versionId" value="([^"]+)"/.exec(session.body)![1]!;
+      const recorded = await teacher.post('/agreements/class-session', { class: '3Q', versionId, pupilIds: [both.pupil.id, pupilOnly.pupil.id] });
+      assert.match(recorded.body, /Recorded 2 pupils’ agreement/);
+      assert.match(
+        (await teacher.get('/agreements/class-session?class=RQ')).body,
+        /Our rules for using computers and tablets/,
+        'reception sees the picture-friendly rules',
+      );
+
+      const register = await haven.services.agreements.pupilRegister(schoolId);
+      const cleared = Object.fromEntries(register.map((entry) => [entry.pupil.legalFirstName, entry.cleared]));
+      assert.deepEqual(cleared, { Bo: true, Po: false, Pa: false, Re: true });
+      assert.deepEqual(register.find((entry) => entry.pupil.legalFirstName === 'Pa')!.missing, ['pupil agreement']);
+      assert.deepEqual(register.find((entry) => entry.pupil.legalFirstName === 'Po')!.missing, ['parent agreement']);
+      const headAgent = new TestAgent(haven.app);
+      await headAgent.signIn(head.email, head.password, head.totpSecret, haven.clock);
+      assert.match((await headAgent.get('/access-register/pupils?status=not_cleared')).body, /Not cleared: parent agreement/);
+      assert.equal((await teacher.get('/access-register/pupils')).statusCode, 403);
+    });
+  });
+}

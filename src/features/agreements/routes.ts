@@ -72,6 +72,30 @@ export function registerAgreementRoutes(app: HavenApp, services: Services): void
     return redirect(reply, `/agreements/${templateId}`);
   });
 
+  app.get('/agreements/class-session', { config: { access: 'agreements.classSession' } }, async (request, reply) => {
+    const query = request.query as Record<string, string | undefined>;
+    const className = query.class?.trim().slice(0, 40) ?? '';
+    const session = className ? await agreements.classSession(auditContext(request), className) : null;
+    return reply.render('features/agreements/views/class-session.njk', { title: 'Class agreement session', className, session });
+  });
+
+  app.post('/agreements/class-session', { config: { access: 'agreements.classSession' } }, async (request, reply) => {
+    const body = formBody(request);
+    const className = field(body, 'class');
+    const recorded = await agreements.recordClassAgreements(auditContext(request), {
+      className,
+      versionId: field(body, 'versionId'),
+      pupilIds: fieldList(body, 'pupilIds'),
+    });
+    const session = await agreements.classSession(auditContext(request), className);
+    return reply.render('features/agreements/views/class-session.njk', {
+      title: 'Class agreement session',
+      className,
+      session,
+      notice: `Recorded ${recorded} pupil${recorded === 1 ? '' : 's'}’ agreement.`,
+    });
+  });
+
   app.get('/agreements/letters', { config: { access: 'agreements.manage' } }, async (request, reply) => {
     const query = request.query as Record<string, string | undefined>;
     const className = query.class?.trim().slice(0, 40) ?? '';
@@ -99,6 +123,23 @@ export function registerAgreementRoutes(app: HavenApp, services: Services): void
         ip: request.ip,
       });
       return reply.render('features/agreements/views/parent-signed.njk', { title: 'Thank you', pupilName });
+    });
+  });
+
+  app.get('/access-register/pupils', { config: { access: 'accessRegister.read' } }, async (request, reply) => {
+    const register = await agreements.pupilRegister(actorOf(request).schoolId);
+    const query = request.query as Record<string, string | undefined>;
+    const shown =
+      query.status === 'not_cleared'
+        ? register.filter((entry) => !entry.cleared)
+        : query.status === 'cleared'
+          ? register.filter((entry) => entry.cleared)
+          : register;
+    return reply.render('features/agreements/views/pupil-register.njk', {
+      title: 'ICT access register: pupils',
+      register: shown,
+      total: register.length,
+      cleared: register.filter((entry) => entry.cleared).length,
     });
   });
 

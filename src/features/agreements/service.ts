@@ -323,6 +323,114 @@ export function createAgreementService(deps: {
       return letters;
     },
 
+    /**
+     * A class session: the teacher shows the pupils' agreement (KS1 or KS2 by year group) and records
+     * each pupil who agrees, in person.
+     */
+    async classSession(context: AuditContext, className: string) {
+      const pupils = (await people.list(context.schoolId, { kind: 'pupil', status: 'current' }, 1, 5000)).people.filter(
+        (pupil) => pupil.className === className,
+      );
+      if (pupils.length === 0) return null;
+      const audience: Audience = Math.max(...pupils.map((pupil) => pupil.yearGroup ?? 0)) <= 2 ? 'pupil_ks1' : 'pupil_ks2';
+      const row = await templateFor(context.schoolId, audience);
+      const current = (await repository.versionsOf(db, context.schoolId, row.id)).find((version) => version.status === 'published');
+      if (!current) return null;
+      const signatures = await repository.signaturesOf(
+        db,
+        context.schoolId,
+        row.id,
+        pupils.map((pupil) => pupil.id),
+      );
+      return {
+        template: row,
+        current,
+        html: markdown.render(current.body),
+        pupils: pupils
+          .map((pupil) => ({ pupil, signed: signatures.some((signature) => signature.person_id === pupil.id && signature.version_id === current.id) }))
+          .sort((a, b) => a.pupil.legalLastName.localeCompare(b.pupil.legalLastName)),
+      };
+    },
+
+    async recordClassAgreements(context: AuditContext, input: { className: string; versionId: string; pupilIds: string[] }): Promise<number> {
+      const session = await this.classSession(context, input.className);
+      if (!session) throw notFound('class');
+      if (session.current.id !== input.versionId)
+        throw new AppError('CONFLICT', 'A newer version of the agreement has been published: show the class the new text');
+      const inClass = new Map(session.pupils.map((entry) => [entry.pupil.id, entry]));
+      const chosen = [...new Set(input.pupilIds)];
+      if (chosen.some((id) => !inClass.has(id))) throw invalid('Choose pupils from this class');
+      const toRecord = chosen.filter((id) => !inClass.get(id)!.signed);
+      await db.transaction().execute(async (trx) => {
+        for (const pupilId of toRecord) {
+          await repository.insertSignature(trx, {
+            school_id: context.schoolId,
+            id: newId(),
+            template_id: session.template.id,
+            version_id: session.current.id,
+            version: session.current.version,
+            content_hash: session.current.content_hash,
+            person_id: pupilId,
+            signed_name: inClass.get(pupilId)!.pupil.displayName,
+            job_title: null,
+            method: 'class_session',
+            signed_at: isoNow(clock),
+            ip: null,
+            recorded_by: context.actor?.kind === 'user' ? context.actor.userId : null,
+            signed_by_person_id: pupilId,
+          });
+        }
+        await audit.record(
+          context,
+          'agreement.class_session',
+          null,
+          { className: input.className, pupils: toRecord.length, version: session.current.version },
+          trx,
+        );
+      });
+      return toRecord.length;
+    },
+
+    /**
+     * Pupils are cleared with the parent agreement and their own (key stage 1 or 2) agreement, both
+     * at the versions in force; in EYFS the parent's agreement is enough.
+     */
+    async pupilRegister(schoolId: string) {
+      await ensureDefaults(schoolId);
+      const rows = await repository.templates(db, schoolId);
+      const versions = await repository.versionsOfSchool(db, schoolId);
+      const currentOf = (audience: Audience) => {
+        const row = rows.find((candidate) => candidate.audience === audience)!;
+        return { row, current: versions.find((version) => version.template_id === row.id && version.status === 'published') ?? null };
+      };
+      const parent = currentOf('parent');
+      const ks1 = currentOf('pupil_ks1');
+      const ks2 = currentOf('pupil_ks2');
+      const pupils = (await people.list(schoolId, { kind: 'pupil', status: 'current' }, 1, 10000)).people;
+      const ids = pupils.map((pupil) => pupil.id);
+      const [parentSignatures, ks1Signatures, ks2Signatures] = await Promise.all([
+        repository.signaturesOf(db, schoolId, parent.row.id, ids),
+        repository.signaturesOf(db, schoolId, ks1.row.id, ids),
+        repository.signaturesOf(db, schoolId, ks2.row.id, ids),
+      ]);
+      return pupils
+        .map((pupil) => {
+          const parentSigned = parentSignatures.some((signature) => signature.person_id === pupil.id && signature.version_id === parent.current?.id);
+          const ownTemplate = (pupil.yearGroup ?? 0) <= 2 ? ks1 : ks2;
+          const ownSignatures = (pupil.yearGroup ?? 0) <= 2 ? ks1Signatures : ks2Signatures;
+          const pupilSigned = ownSignatures.some((signature) => signature.person_id === pupil.id && signature.version_id === ownTemplate.current?.id);
+          const pupilNeeded = pupil.keyStage !== 'EYFS';
+          const cleared = parentSigned && (pupilSigned || !pupilNeeded);
+          const missing = [...(parentSigned ? [] : ['parent agreement']), ...(pupilSigned || !pupilNeeded ? [] : ['pupil agreement'])];
+          return { pupil, parentSigned, pupilSigned, pupilNeeded, cleared, missing };
+        })
+        .sort(
+          (a, b) =>
+            (a.pupil.className ?? '').localeCompare(b.pupil.className ?? '', 'en-GB', { numeric: true }) ||
+            a.pupil.legalLastName.localeCompare(b.pupil.legalLastName),
+        );
+    },
+
     /** The ICT access register for staff and governors: cleared when they have signed the version in force. */
     async staffRegister(schoolId: string) {
       const row = await templateFor(schoolId, 'staff');
