@@ -10,6 +10,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { join } from 'node:path';
 import { registerAgreementRoutes } from './features/agreements/routes.js';
+import { registerConsentRoutes } from './features/consents/routes.js';
 import { registerIncidentRoutes } from './features/incidents/routes.js';
 import { registerPeopleRoutes } from './features/people/routes.js';
 import { registerNotificationRoutes } from './platform/notifications/routes.js';
@@ -217,6 +218,7 @@ export async function createApp(deps: AppDeps): Promise<HavenApp> {
   registerPeopleRoutes(app, services);
   registerIncidentRoutes(app, services);
   registerAgreementRoutes(app, services);
+  registerConsentRoutes(app, services);
   registerNotificationRoutes(app, services);
   registerApiRoutes(app, services);
   return app;

@@ -1,6 +1,7 @@
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/database.js';
 import { createAgreementService } from './features/agreements/service.js';
+import { createConsentService } from './features/consents/service.js';
 import { createIncidentService } from './features/incidents/service.js';
 import { createPeopleService } from './features/people/service.js';
 import { createFileStore } from './platform/files.js';
@@ -36,7 +37,8 @@ export function createServices(deps: ServiceDeps) {
   const files = createFileStore({ handle, dataDir: config.dataDir, secret: config.secret, clock });
   const incidents = createIncidentService({ handle, clock, audit, people, users, notifications, mailer, files, publicUrl: config.publicUrl });
   const agreements = createAgreementService({ handle, clock, audit, people, users, notifications, publicUrl: config.publicUrl });
-  return { config, handle, clock, audit, schools, mailer, auth, users, apiTokens, people, notifications, files, incidents, agreements };
+  const consents = createConsentService({ handle, clock, audit, people, schools });
+  return { config, handle, clock, audit, schools, mailer, auth, users, apiTokens, people, notifications, files, incidents, agreements, consents };
 }
 
 export type Services = ReturnType<typeof createServices>;

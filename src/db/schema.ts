@@ -416,7 +416,32 @@ export interface ParentLinkTable {
   used_at: string | null;
 }
 
+export interface ConsentPurposeTable {
+  school_id: string;
+  id: string;
+  code: string;
+  name: string;
+  sort: number;
+  retired_at: string | null;
+}
+
+export interface ConsentDecisionTable {
+  school_id: string;
+  id: string;
+  pupil_id: string;
+  purpose_id: string;
+  parent_id: string;
+  seq: number;
+  decision: string;
+  method: string;
+  recorded_at: string;
+  recorded_by: string | null;
+  note: string | null;
+}
+
 export interface Database {
+  consent_purposes: ConsentPurposeTable;
+  consent_decisions: ConsentDecisionTable;
   agreement_templates: AgreementTemplateTable;
   agreement_versions: AgreementVersionTable;
   agreement_signatures: AgreementSignatureTable;

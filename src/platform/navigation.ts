@@ -12,6 +12,7 @@ const entries: NavigationEntry[] = [
   { href: '/concerns/mine', text: 'Your reports', permission: 'incident.report' },
   { href: '/people', text: 'People', permission: 'people.read' },
   { href: '/agreements', text: 'Agreements', permission: 'agreements.manage' },
+  { href: '/consents', text: 'Consents', permission: 'consents.grid' },
   { href: '/access-register', text: 'Access register', permission: 'accessRegister.read' },
   { href: '/groups', text: 'Groups', permission: 'groups.read' },
   { href: '/who-to-tell', text: 'Who to tell', permission: 'rolesRegister.read' },

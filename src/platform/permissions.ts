@@ -28,6 +28,9 @@ const matrix = {
   // Allegations about staff are the headteacher's to share with the DSL.
   'incident.shareAllegation': ['headteacher'],
   'incidentSettings.manage': ['esafety_lead', 'dsl', 'headteacher'],
+  // The "check before you post" grid is for staff; recording decisions for those who keep the records.
+  'consents.grid': ['staff', 'esafety_lead', 'dsl', 'deputy_dsl', 'headteacher'],
+  'consents.manage': ['esafety_lead', 'dsl', 'deputy_dsl', 'headteacher'],
   'agreements.manage': ['esafety_lead', 'headteacher'],
   'agreements.classSession': ['staff', 'esafety_lead', 'dsl', 'deputy_dsl', 'headteacher'],
   'agreements.sign': ['staff', 'technician', 'esafety_lead', 'dsl', 'deputy_dsl', 'headteacher', 'governor', 'visitor'],

@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as platform from './2026_11_23_0001_platform.js';
 import * as incidents from './2026_11_23_0002_incidents.js';
 import * as agreements from './2026_11_23_0003_agreements.js';
+import * as consents from './2026_11_23_0004_consents.js';
 
 /** Every migration, by timestamped name. Add new ones at the end; never edit one that has landed. */
 const migrations: Record<string, Migration> = {
   '2026_11_23_0001_platform': platform,
   '2026_11_23_0002_incidents': incidents,
   '2026_11_23_0003_agreements': agreements,
+  '2026_11_23_0004_consents': consents,
 };
 
 export const migrationProvider: MigrationProvider = {

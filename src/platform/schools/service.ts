@@ -17,6 +17,8 @@ export const schoolSettingsSchema = z.object({
   /** Idle timeout: the policies' screen-lock rule. */
   sessionIdleMinutes: z.number().int().min(5).max(240).default(15),
   sessionAbsoluteHours: z.number().int().min(1).max(24).default(12),
+  /** Policy 001: image consent from every parent with parental responsibility, not just one. */
+  consentNeedsEveryParent: z.boolean().default(false),
 });
 
 export type SchoolSettings = z.infer<typeof schoolSettingsSchema>;

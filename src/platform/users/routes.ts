@@ -159,6 +159,7 @@ export function registerUserRoutes(app: HavenApp, services: Services): void {
       passwordExpiryDays: Number(field(body, 'passwordExpiryDays')),
       sessionIdleMinutes: Number(field(body, 'sessionIdleMinutes')),
       sessionAbsoluteHours: Number(field(body, 'sessionAbsoluteHours')),
+      consentNeedsEveryParent: field(body, 'consentNeedsEveryParent') === 'yes',
     };
     return handleForm(reply, 'platform/users/views/settings.njk', { title: 'Settings', settings: { ...school.settings, ...candidate } }, async () => {
       const parsed = schoolSettingsSchema.safeParse(candidate);
