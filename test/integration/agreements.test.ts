@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { TestAgent } from '../support/agent.js';
 import { buildTestHaven, type TestHaven } from '../support/app.js';
 import { dialects } from '../support/database.js';
-import { buildSchool, buildUser } from '../support/factories.js';
+import { buildParentOf, buildSchool, buildUser } from '../support/factories.js';
 
 for (const dialect of dialects()) {
   describe(`staff acceptable use agreement and the access register (${dialect})`, () => {
@@ -130,21 +130,12 @@ for (const dialect of dialects()) {
         { kind: 'pupil', legalFirstName: 'Mo', legalLastName: 'Reed', yearGroup: 1, className },
         context,
       );
-      const withPr = await haven.services.people.create(schoolId, { kind: 'parent', legalFirstName: 'Sam', legalLastName: 'Reed' }, context);
-      const withoutPr = await haven.services.people.create(schoolId, { kind: 'parent', legalFirstName: 'Lee', legalLastName: 'Reed' }, context);
-      await haven.services.handle.db.transaction().execute(async (trx) => {
-        await haven.services.people.linkGuardian(
-          trx,
-          schoolId,
-          { parentId: withPr.id, pupilId: pupil.id, relationship: 'Mother', parentalResponsibility: true },
-          context,
-        );
-        await haven.services.people.linkGuardian(
-          trx,
-          schoolId,
-          { parentId: withoutPr.id, pupilId: pupil.id, relationship: 'Step-parent', parentalResponsibility: false },
-          context,
-        );
+      const withPr = await buildParentOf(haven.services, schoolId, pupil.id, { firstName: 'Sam', lastName: 'Reed', relationship: 'Mother' });
+      const withoutPr = await buildParentOf(haven.services, schoolId, pupil.id, {
+        firstName: 'Lee',
+        lastName: 'Reed',
+        relationship: 'Step-parent',
+        parentalResponsibility: false,
       });
       return { pupil, withPr, withoutPr };
     }
@@ -214,17 +205,7 @@ for (const dialect of dialects()) {
           { kind: 'pupil', legalFirstName: first, legalLastName: 'Pupil', yearGroup, className },
           context,
         );
-        const parent = await haven.services.people.create(schoolId, { kind: 'parent', legalFirstName: `${first}s-parent`, legalLastName: 'Pupil' }, context);
-        await haven.services.handle.db
-          .transaction()
-          .execute((trx) =>
-            haven.services.people.linkGuardian(
-              trx,
-              schoolId,
-              { parentId: parent.id, pupilId: pupil.id, relationship: 'Father', parentalResponsibility: true },
-              context,
-            ),
-          );
+        const parent = await buildParentOf(haven.services, schoolId, pupil.id, { firstName: `${first}s-parent`, lastName: 'Pupil', relationship: 'Father' });
         return { pupil, parent };
       };
       const both = await make('Bo', 3, '3Q');

@@ -4,7 +4,7 @@ import { consentState, type Decision } from '../../src/features/consents/service
 import { TestAgent } from '../support/agent.js';
 import { buildTestHaven, type TestHaven } from '../support/app.js';
 import { dialects } from '../support/database.js';
-import { buildSchool, buildUser } from '../support/factories.js';
+import { buildParentOf, buildSchool, buildUser } from '../support/factories.js';
 
 describe('whether a pupil may appear', () => {
   const cases: Array<[string, Array<[string, Decision]>, string[], boolean, string]> = [
@@ -55,22 +55,8 @@ for (const dialect of dialects()) {
         { kind: 'pupil', legalFirstName: 'Nell', legalLastName: 'Grove', yearGroup: 2, className: '2G' },
         context,
       );
-      const mum = await haven.services.people.create(schoolId, { kind: 'parent', legalFirstName: 'Ada', legalLastName: 'Grove' }, context);
-      const dad = await haven.services.people.create(schoolId, { kind: 'parent', legalFirstName: 'Rob', legalLastName: 'Grove' }, context);
-      await haven.services.handle.db.transaction().execute(async (trx) => {
-        await haven.services.people.linkGuardian(
-          trx,
-          schoolId,
-          { parentId: mum.id, pupilId: pupil.id, relationship: 'Mother', parentalResponsibility: true },
-          context,
-        );
-        await haven.services.people.linkGuardian(
-          trx,
-          schoolId,
-          { parentId: dad.id, pupilId: pupil.id, relationship: 'Father', parentalResponsibility: true },
-          context,
-        );
-      });
+      const mum = await buildParentOf(haven.services, schoolId, pupil.id, { firstName: 'Ada', lastName: 'Grove', relationship: 'Mother' });
+      const dad = await buildParentOf(haven.services, schoolId, pupil.id, { firstName: 'Rob', lastName: 'Grove', relationship: 'Father' });
       const lead = await buildUser(haven.services, schoolId, ['esafety_lead'], { twoFactor: true });
       const leadAgent = new TestAgent(haven.app);
       await leadAgent.signIn(lead.email, lead.password, lead.totpSecret, haven.clock);

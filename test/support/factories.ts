@@ -49,3 +49,29 @@ export async function buildPupil(services: Services, schoolId: string, overrides
     { schoolId },
   );
 }
+
+/** A parent or carer on record, linked to a pupil (with parental responsibility unless told otherwise). */
+export async function buildParentOf(
+  services: Services,
+  schoolId: string,
+  pupilId: string,
+  options: { firstName?: string; lastName?: string; relationship?: string; parentalResponsibility?: boolean } = {},
+) {
+  const context = { schoolId };
+  const parent = await services.people.create(
+    schoolId,
+    { kind: 'parent', legalFirstName: options.firstName ?? 'Alex', legalLastName: options.lastName ?? `Parent${unique()}` },
+    context,
+  );
+  await services.handle.db
+    .transaction()
+    .execute((trx) =>
+      services.people.linkGuardian(
+        trx,
+        schoolId,
+        { parentId: parent.id, pupilId, relationship: options.relationship ?? 'Parent', parentalResponsibility: options.parentalResponsibility ?? true },
+        context,
+      ),
+    );
+  return parent;
+}
