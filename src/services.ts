@@ -36,7 +36,7 @@ export function createServices(deps: ServiceDeps) {
   const notifications = createNotificationService(handle, clock);
   const files = createFileStore({ handle, dataDir: config.dataDir, secret: config.secret, clock });
   const incidents = createIncidentService({ handle, clock, audit, people, users, notifications, mailer, files, publicUrl: config.publicUrl });
-  const agreements = createAgreementService({ handle, clock, audit, people, users, notifications, publicUrl: config.publicUrl });
+  const agreements = createAgreementService({ handle, clock, audit, people, users, notifications, files, publicUrl: config.publicUrl });
   const consents = createConsentService({ handle, clock, audit, people, schools });
   return { config, handle, clock, audit, schools, mailer, auth, users, apiTokens, people, notifications, files, incidents, agreements, consents };
 }

@@ -403,6 +403,7 @@ export interface AgreementSignatureTable {
   ip: string | null;
   recorded_by: string | null;
   signed_by_person_id: string | null;
+  scan_file_id: string | null;
 }
 
 export interface ParentLinkTable {

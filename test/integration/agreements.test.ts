@@ -249,3 +249,67 @@ for (const dialect of dialects()) {
     });
   });
 }
+
+for (const dialect of dialects()) {
+  describe(`paper copies of agreements (${dialect})`, () => {
+    let haven: TestHaven;
+    before(async () => {
+      haven = await buildTestHaven(dialect);
+    });
+    after(() => haven.close());
+
+    it('records a parent’s paper slip with an encrypted scan, and links the person page to it', async () => {
+      const { schoolId, head } = await buildSchool(haven.services);
+      const pupil = await haven.services.people.create(
+        schoolId,
+        { kind: 'pupil', legalFirstName: 'Tom', legalLastName: 'Slip', yearGroup: 4, className: '4P' },
+        { schoolId },
+      );
+      const parent = await buildParentOf(haven.services, schoolId, pupil.id, { firstName: 'Tess', lastName: 'Slip' });
+      const stepParent = await buildParentOf(haven.services, schoolId, pupil.id, { firstName: 'Sid', lastName: 'Slip', parentalResponsibility: false });
+      const agent = new TestAgent(haven.app);
+      await agent.signIn(head.email, head.password, head.totpSecret, haven.clock);
+      const person = await agent.get(`/people/${pupil.id}`);
+      assert.match(person.body, /data-qa="agreements-link"/);
+      assert.match(person.body, /data-qa="chronology-link"/);
+      const page = await agent.get(`/people/${pupil.id}/agreements`);
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+      const post = async (fields: Record<string, string>, scan?: Buffer) => {
+        const boundary = `----haven${Math.random()}`;
+        const parts: Buffer[] = Object.entries({ _csrf: csrf, ...fields }).map(([name, value]) =>
+          Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`),
+        );
+        if (scan)
+          parts.push(
+            Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="scan"; filename="slip.pdf"\r\nContent-Type: application/pdf\r\n\r\n`),
+            scan,
+            Buffer.from('\r\n'),
+          );
+        parts.push(Buffer.from(`--${boundary}--\r\n`));
+        return agent.request('POST', `/people/${pupil.id}/agreements/paper`, {
+          payload: Buffer.concat(parts),
+          headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+        });
+      };
+      assert.equal(
+        (await post({ audience: 'parent', parentId: stepParent.id, signedName: 'Sid Slip', signedOn: '2026-11-20' })).statusCode,
+        400,
+        'parental responsibility is needed',
+      );
+      assert.equal(
+        (await post({ audience: 'parent', parentId: parent.id, signedName: 'Tess Slip', signedOn: '2027-01-01' })).statusCode,
+        400,
+        'not in the future',
+      );
+      const scan = Buffer.from('%PDF-1.4\n% reply slip signed by Tess Slip\n');
+      assert.equal((await post({ audience: 'parent', parentId: parent.id, signedName: 'Tess Slip', signedOn: '2026-11-20' }, scan)).statusCode, 303);
+      assert.match((await agent.get(`/people/${pupil.id}/agreements`)).body, /paper \(scan kept\)/);
+      const row = await haven.services.handle.db.selectFrom('agreement_signatures').selectAll().where('person_id', '=', pupil.id).executeTakeFirstOrThrow();
+      assert.equal(row.signed_by_person_id, parent.id);
+      const stored = await haven.services.files.read(haven.services.handle.db, schoolId, row.scan_file_id!);
+      assert.equal(stored.data.toString(), scan.toString());
+      const register = await haven.services.agreements.pupilRegister(schoolId);
+      assert.equal(register.find((entry) => entry.pupil.id === pupil.id)!.parentSigned, true);
+    });
+  });
+}

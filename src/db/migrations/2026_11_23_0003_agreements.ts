@@ -54,9 +54,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('ip', 'text')
     .addColumn('recorded_by', 'text')
     .addColumn('signed_by_person_id', 'text')
+    .addColumn('scan_file_id', 'text')
     .addPrimaryKeyConstraint('agreement_signatures_pk', ['school_id', 'id'])
     .addForeignKeyConstraint('agreement_signatures_version_fk', ['school_id', 'version_id'], 'agreement_versions', ['school_id', 'id'])
     .addForeignKeyConstraint('agreement_signatures_person_fk', ['school_id', 'person_id'], 'people', ['school_id', 'id'])
+    .addForeignKeyConstraint('agreement_signatures_scan_fk', ['school_id', 'scan_file_id'], 'stored_files', ['school_id', 'id'])
     .execute();
   await db.schema
     .createIndex('agreement_signatures_school_template_person')

@@ -90,3 +90,13 @@ export async function spendParentLink(db: DbOrTrx, schoolId: string, id: string,
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
+
+export async function signaturesOfPerson(db: DbOrTrx, schoolId: string, personId: string) {
+  return db
+    .selectFrom('agreement_signatures')
+    .selectAll()
+    .where('school_id', '=', schoolId)
+    .where('person_id', '=', personId)
+    .orderBy('signed_at', 'desc')
+    .execute();
+}

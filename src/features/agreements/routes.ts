@@ -1,6 +1,7 @@
+import type { FastifyRequest } from 'fastify';
 import type { HavenApp } from '../../app.js';
 import { authRateLimit } from '../../platform/auth/routes.js';
-import { actorOf, auditContext, field, fieldList, formBody, handleForm, redirect, schoolIdOf } from '../../platform/http.js';
+import { actorOf, auditContext, field, fieldList, formBody, handleForm, redirect, schoolIdOf, uploadedFile } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 
 const statusLabels = { signed: 'Signed the current version', signed_earlier_version: 'Signed an earlier version', not_signed: 'Not signed' } as const;
@@ -93,6 +94,61 @@ export function registerAgreementRoutes(app: HavenApp, services: Services): void
       className,
       session,
       notice: `Recorded ${recorded} pupil${recorded === 1 ? '' : 's'}’ agreement.`,
+    });
+  });
+
+  async function personAgreements(request: FastifyRequest, personId: string, extra: Record<string, unknown> = {}) {
+    const schoolId = schoolIdOf(request);
+    const person = await services.people.get(schoolId, personId);
+    const [signatures, guardians] = await Promise.all([
+      agreements.signaturesOfPerson(schoolId, personId),
+      person.kind === 'pupil' ? services.people.guardiansOf(schoolId, personId) : Promise.resolve([]),
+    ]);
+    const audienceItems =
+      person.kind === 'pupil'
+        ? [
+            { value: 'parent', text: 'Parent agreement (signed by a parent or carer)' },
+            { value: (person.yearGroup ?? 0) <= 2 ? 'pupil_ks1' : 'pupil_ks2', text: 'Pupil agreement' },
+          ]
+        : person.kind === 'visitor'
+          ? [{ value: 'community', text: 'Community user agreement' }]
+          : [{ value: 'staff', text: 'Staff, governor and visitor code of conduct' }];
+    return {
+      title: `Agreements: ${person.displayName}`,
+      person,
+      signatures,
+      audienceItems,
+      parentItems: guardians.filter((guardian) => guardian.parentalResponsibility).map((guardian) => ({ value: guardian.id, text: guardian.displayName })),
+      values: {},
+      backLink: `/people/${personId}`,
+      ...extra,
+    };
+  }
+
+  app.get('/people/:personId/agreements', { config: { access: 'agreements.manage' } }, async (request, reply) => {
+    const { personId } = request.params as { personId: string };
+    return reply.render('features/agreements/views/person.njk', await personAgreements(request, personId));
+  });
+
+  // Paper slips: office staff record "paper copy signed on <date>", optionally with a scan.
+  app.post('/people/:personId/agreements/paper', { config: { access: 'agreements.manage' } }, async (request, reply) => {
+    const { personId } = request.params as { personId: string };
+    const body = formBody(request);
+    const scan = uploadedFile(request, 'scan');
+    const values = {
+      audience: field(body, 'audience'),
+      parentId: field(body, 'parentId'),
+      signedOn: field(body, 'signedOn'),
+      signedName: field(body, 'signedName'),
+    };
+    return handleForm(reply, 'features/agreements/views/person.njk', await personAgreements(request, personId, { values }), async () => {
+      await agreements.recordPaper(auditContext(request), {
+        ...values,
+        personId,
+        parentId: values.parentId || undefined,
+        scan: scan ? { name: scan.filename, data: scan.data } : undefined,
+      });
+      return redirect(reply, `/people/${personId}/agreements`);
     });
   });
 

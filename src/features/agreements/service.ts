@@ -5,6 +5,7 @@ import type { AuditContext, AuditService } from '../../platform/audit/service.js
 import QRCode from 'qrcode';
 import { randomToken, sha256Hex } from '../../platform/crypto.js';
 import { AppError, invalid, notFound } from '../../platform/errors.js';
+import { sniffContentType, type FileStore } from '../../platform/files.js';
 import type { NotificationService } from '../../platform/notifications/service.js';
 import type { UserService } from '../../platform/users/service.js';
 import type { PeopleService } from '../people/service.js';
@@ -26,9 +27,10 @@ export function createAgreementService(deps: {
   people: PeopleService;
   users: UserService;
   notifications: NotificationService;
+  files: FileStore;
   publicUrl: string;
 }) {
-  const { handle, clock, audit, people, users, notifications, publicUrl } = deps;
+  const { handle, clock, audit, people, users, notifications, files, publicUrl } = deps;
   const { db } = handle;
 
   async function ensureDefaults(schoolId: string): Promise<void> {
@@ -220,6 +222,7 @@ export function createAgreementService(deps: {
           ip: input.ip ?? null,
           recorded_by: null,
           signed_by_person_id: personId,
+          scan_file_id: null,
         });
         await audit.record(context, 'agreement.signed', { type: 'person', id: personId }, { version: current.version, hash: current.content_hash }, trx);
       });
@@ -296,6 +299,7 @@ export function createAgreementService(deps: {
           ip: input.ip ?? null,
           recorded_by: null,
           signed_by_person_id: opened.parent.id,
+          scan_file_id: null,
         });
         await audit.record(
           context,
@@ -306,6 +310,95 @@ export function createAgreementService(deps: {
         );
       });
       return { pupilName: opened.pupil.displayName };
+    },
+
+    /**
+     * A paper copy signed and handed in: recorded by office staff with the date on the slip, and
+     * optionally a scan (encrypted at rest). Parent slips need a parent with parental responsibility.
+     */
+    async recordPaper(
+      context: AuditContext,
+      input: {
+        audience: string;
+        personId: string;
+        parentId?: string | undefined;
+        signedOn: string;
+        signedName: string;
+        scan?: { name: string; data: Buffer } | undefined;
+      },
+    ): Promise<void> {
+      const fields = [];
+      if (!(['staff', 'parent', 'pupil_ks1', 'pupil_ks2', 'community'] as const).includes(input.audience as Audience))
+        fields.push({ field: 'audience', message: 'Choose which agreement was signed' });
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(input.signedOn) || input.signedOn > isoNow(clock).slice(0, 10))
+        fields.push({ field: 'signedOn', message: 'Enter the date on the slip, not in the future' });
+      if (!input.signedName.trim() || input.signedName.length > 100) fields.push({ field: 'signedName', message: 'Enter the name written on the slip' });
+      if (fields.length > 0) throw invalid('There is a problem with the paper copy', fields);
+      const audience = input.audience as Audience;
+      const person = await people.get(context.schoolId, input.personId);
+      if (audience === 'parent') {
+        if (person.kind !== 'pupil')
+          throw invalid('A parent slip is recorded against the pupil', [{ field: 'personId', message: 'Choose the pupil the slip is for' }]);
+        const guardians = await people.guardiansOf(context.schoolId, person.id);
+        if (!guardians.some((guardian) => guardian.id === input.parentId && guardian.parentalResponsibility)) {
+          throw invalid('Only a parent or carer with parental responsibility can sign for the pupil', [
+            { field: 'parentId', message: 'Choose a parent or carer with parental responsibility' },
+          ]);
+        }
+      }
+      const row = await templateFor(context.schoolId, audience);
+      let scanId: string | null = null;
+      try {
+        await db.transaction().execute(async (trx) => {
+          const current = (await repository.versionsOf(trx, context.schoolId, row.id)).find((version) => version.status === 'published');
+          if (!current) throw new AppError('CONFLICT', 'That agreement has no version in force');
+          const scan = input.scan
+            ? await files.store(trx, context.schoolId, {
+                fileName: input.scan.name,
+                contentType: sniffContentType(input.scan.data) ?? 'application/octet-stream',
+                data: input.scan.data,
+                createdBy: context.actor?.kind === 'user' ? context.actor.userId : null,
+              })
+            : null;
+          await repository.insertSignature(trx, {
+            school_id: context.schoolId,
+            id: newId(),
+            template_id: row.id,
+            version_id: current.id,
+            version: current.version,
+            content_hash: current.content_hash,
+            person_id: person.id,
+            signed_name: input.signedName.trim(),
+            job_title: null,
+            method: 'paper',
+            signed_at: `${input.signedOn}T12:00:00.000Z`,
+            ip: null,
+            recorded_by: context.actor?.kind === 'user' ? context.actor.userId : null,
+            signed_by_person_id: audience === 'parent' ? (input.parentId ?? null) : person.id,
+            scan_file_id: scan?.id ?? null,
+          });
+          scanId = scan?.id ?? null;
+          await audit.record(
+            context,
+            'agreement.paper_recorded',
+            { type: 'person', id: person.id },
+            { audience, version: current.version, scan: Boolean(scan) },
+            trx,
+          );
+        });
+      } catch (error) {
+        // A scan written for a transaction that then failed is removed.
+        if (scanId) files.discard(context.schoolId, scanId);
+        throw error;
+      }
+    },
+
+    /** Every agreement a person has signed (or a parent signed for them), newest first. */
+    async signaturesOfPerson(schoolId: string, personId: string) {
+      await ensureDefaults(schoolId);
+      const rows = await repository.templates(db, schoolId);
+      const signatures = await repository.signaturesOfPerson(db, schoolId, personId);
+      return signatures.map((signature) => ({ ...signature, title: rows.find((row) => row.id === signature.template_id)?.title ?? '' }));
     },
 
     /** Induction letters for a class: one per parent with parental responsibility, each with its own link and QR code. */
@@ -378,6 +471,7 @@ export function createAgreementService(deps: {
             ip: null,
             recorded_by: context.actor?.kind === 'user' ? context.actor.userId : null,
             signed_by_person_id: pupilId,
+            scan_file_id: null,
           });
         }
         await audit.record(

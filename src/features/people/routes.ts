@@ -155,6 +155,9 @@ export function registerPeopleRoutes(app: HavenApp, services: Services): void {
       parents,
       canManage: allowed(request, 'people.manage'),
       canInvite: allowed(request, 'users.manage'),
+      canSeeChronology: allowed(request, 'incident.respond'),
+      canManageAgreements: allowed(request, 'agreements.manage'),
+      canManageConsents: allowed(request, 'consents.manage'),
       backLink: '/people',
     });
   });
