@@ -440,7 +440,21 @@ export interface ConsentDecisionTable {
   note: string | null;
 }
 
+export interface GuestAccessTable {
+  school_id: string;
+  id: string;
+  person_id: string;
+  sponsor: string;
+  purpose: string;
+  starts_on: string;
+  expires_on: string;
+  created_by: string | null;
+  created_at: string;
+  revoked_at: string | null;
+}
+
 export interface Database {
+  guest_access: GuestAccessTable;
   consent_purposes: ConsentPurposeTable;
   consent_decisions: ConsentDecisionTable;
   agreement_templates: AgreementTemplateTable;

@@ -313,3 +313,46 @@ for (const dialect of dialects()) {
     });
   });
 }
+
+for (const dialect of dialects()) {
+  describe(`guest access for visitors and community users (${dialect})`, () => {
+    let haven: TestHaven;
+    before(async () => {
+      haven = await buildTestHaven(dialect);
+    });
+    after(() => haven.close());
+
+    it('gives time-limited access only after the community agreement is signed, and shows when it has expired', async () => {
+      const { schoolId } = await buildSchool(haven.services);
+      const lead = await buildUser(haven.services, schoolId, ['esafety_lead'], { twoFactor: true });
+      const agent = new TestAgent(haven.app);
+      await agent.signIn(lead.email, lead.password, lead.totpSecret, haven.clock);
+      const visitor = await haven.services.people.create(
+        schoolId,
+        { kind: 'visitor', legalFirstName: 'Val', legalLastName: 'Guest', organisation: 'Evening class' },
+        { schoolId },
+      );
+      const grant = { personId: visitor.id, sponsor: 'Eli Lead', purpose: 'Adult IT class on Tuesdays', startsOn: '2026-11-23', expiresOn: '2026-12-18' };
+      const refused = await agent.post('/access-register/guests', grant);
+      assert.equal(refused.statusCode, 400);
+      assert.match(refused.body, /Record their signed community user agreement first/);
+      await haven.services.agreements.recordPaper(
+        { schoolId, actor: { kind: 'user', schoolId, userId: lead.userId, displayName: 'Eli Lead', roles: ['esafety_lead'] } },
+        { audience: 'community', personId: visitor.id, signedOn: '2026-11-23', signedName: 'Val Guest' },
+      );
+      assert.equal((await agent.post('/access-register/guests', grant)).statusCode, 303);
+      assert.match((await agent.get('/access-register/guests')).body, /data-qa="state">active</);
+      haven.clock.advance(30 * 86_400_000);
+      const later = new TestAgent(haven.app);
+      await later.signIn(lead.email, lead.password, lead.totpSecret, haven.clock);
+      assert.match((await later.get('/access-register/guests')).body, /data-qa="state">expired</);
+      const technician = await buildUser(haven.services, schoolId, ['technician']);
+      const techAgent = new TestAgent(haven.app);
+      await techAgent.signIn(technician.email, technician.password);
+      const page = await techAgent.get('/access-register/guests');
+      assert.equal(page.statusCode, 200, 'the technician sees who has guest access');
+      assert.doesNotMatch(page.body, /data-qa="grant-guest"/);
+      assert.equal((await techAgent.post('/access-register/guests', grant)).statusCode, 403);
+    });
+  });
+}

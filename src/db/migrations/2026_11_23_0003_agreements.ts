@@ -81,8 +81,27 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addForeignKeyConstraint('parent_links_parent_fk', ['school_id', 'parent_id'], 'people', ['school_id', 'id'])
     .addForeignKeyConstraint('parent_links_pupil_fk', ['school_id', 'pupil_id'], 'people', ['school_id', 'id'])
     .execute();
+
+  // Visitors and community users: a time-limited guest access record once they have signed (policy 002).
+  await db.schema
+    .createTable('guest_access')
+    .addColumn('school_id', 'text', (c) => c.notNull().references('schools.id'))
+    .addColumn('id', 'text', (c) => c.notNull())
+    .addColumn('person_id', 'text', (c) => c.notNull())
+    .addColumn('sponsor', 'text', (c) => c.notNull())
+    .addColumn('purpose', 'text', (c) => c.notNull())
+    .addColumn('starts_on', 'text', (c) => c.notNull())
+    .addColumn('expires_on', 'text', (c) => c.notNull())
+    .addColumn('created_by', 'text')
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('revoked_at', 'text')
+    .addPrimaryKeyConstraint('guest_access_pk', ['school_id', 'id'])
+    .addForeignKeyConstraint('guest_access_person_fk', ['school_id', 'person_id'], 'people', ['school_id', 'id'])
+    .execute();
+  await db.schema.createIndex('guest_access_school_expires').on('guest_access').columns(['school_id', 'expires_on']).execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ['parent_links', 'agreement_signatures', 'agreement_versions', 'agreement_templates']) await db.schema.dropTable(table).execute();
+  for (const table of ['guest_access', 'parent_links', 'agreement_signatures', 'agreement_versions', 'agreement_templates'])
+    await db.schema.dropTable(table).execute();
 }

@@ -1,6 +1,6 @@
 import type { Insertable } from 'kysely';
 import type { DbOrTrx } from '../../db/database.js';
-import type { AgreementSignatureTable, AgreementTemplateTable, AgreementVersionTable, ParentLinkTable } from '../../db/schema.js';
+import type { AgreementSignatureTable, AgreementTemplateTable, AgreementVersionTable, GuestAccessTable, ParentLinkTable } from '../../db/schema.js';
 
 export async function templates(db: DbOrTrx, schoolId: string) {
   return db.selectFrom('agreement_templates').selectAll().where('school_id', '=', schoolId).orderBy('audience').execute();
@@ -99,4 +99,12 @@ export async function signaturesOfPerson(db: DbOrTrx, schoolId: string, personId
     .where('person_id', '=', personId)
     .orderBy('signed_at', 'desc')
     .execute();
+}
+
+export async function insertGuestAccess(db: DbOrTrx, row: Insertable<GuestAccessTable>): Promise<void> {
+  await db.insertInto('guest_access').values(row).execute();
+}
+
+export async function guestAccess(db: DbOrTrx, schoolId: string) {
+  return db.selectFrom('guest_access').selectAll().where('school_id', '=', schoolId).orderBy('expires_on', 'desc').execute();
 }

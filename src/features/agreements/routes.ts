@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { HavenApp } from '../../app.js';
 import { authRateLimit } from '../../platform/auth/routes.js';
-import { actorOf, auditContext, field, fieldList, formBody, handleForm, redirect, schoolIdOf, uploadedFile } from '../../platform/http.js';
+import { actorOf, allowed, auditContext, field, fieldList, formBody, handleForm, redirect, schoolIdOf, uploadedFile } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 
 const statusLabels = { signed: 'Signed the current version', signed_earlier_version: 'Signed an earlier version', not_signed: 'Not signed' } as const;
@@ -179,6 +179,44 @@ export function registerAgreementRoutes(app: HavenApp, services: Services): void
         ip: request.ip,
       });
       return reply.render('features/agreements/views/parent-signed.njk', { title: 'Thank you', pupilName });
+    });
+  });
+
+  async function guestsPage(request: FastifyRequest, extra: Record<string, unknown> = {}) {
+    const schoolId = schoolIdOf(request);
+    const [guests, visitors] = await Promise.all([
+      agreements.guestRegister(schoolId),
+      services.people.list(schoolId, { kind: 'visitor', status: 'current' }, 1, 2000),
+    ]);
+    return {
+      title: 'ICT access register: guests',
+      guests,
+      visitorItems: visitors.people.map((person) => ({
+        value: person.id,
+        text: `${person.legalLastName}, ${person.legalFirstName}${person.organisation ? ` (${person.organisation})` : ''}`,
+      })),
+      values: {},
+      canGrant: allowed(request, 'agreements.manage'),
+      ...extra,
+    };
+  }
+
+  app.get('/access-register/guests', { config: { access: 'accessRegister.read' } }, async (request, reply) =>
+    reply.render('features/agreements/views/guests.njk', await guestsPage(request)),
+  );
+
+  app.post('/access-register/guests', { config: { access: 'agreements.manage' } }, async (request, reply) => {
+    const body = formBody(request);
+    const values = {
+      personId: field(body, 'personId'),
+      sponsor: field(body, 'sponsor'),
+      purpose: field(body, 'purpose'),
+      startsOn: field(body, 'startsOn'),
+      expiresOn: field(body, 'expiresOn'),
+    };
+    return handleForm(reply, 'features/agreements/views/guests.njk', await guestsPage(request, { values }), async () => {
+      await agreements.grantGuestAccess(auditContext(request), values);
+      return redirect(reply, '/access-register/guests');
     });
   });
 

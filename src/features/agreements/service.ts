@@ -393,6 +393,64 @@ export function createAgreementService(deps: {
       }
     },
 
+    /**
+     * A visitor or community user gets a time-limited guest access record, with a sponsor, once they
+     * have signed the community agreement in force (policy 002).
+     */
+    async grantGuestAccess(
+      context: AuditContext,
+      input: { personId: string; sponsor: string; purpose: string; startsOn: string; expiresOn: string },
+    ): Promise<void> {
+      const fields = [];
+      if (!input.sponsor.trim() || input.sponsor.length > 100) fields.push({ field: 'sponsor', message: 'Name the member of staff who sponsors the access' });
+      if (!input.purpose.trim() || input.purpose.length > 200) fields.push({ field: 'purpose', message: 'Say what the access is for' });
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(input.startsOn)) fields.push({ field: 'startsOn', message: 'Enter the start date' });
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(input.expiresOn) || input.expiresOn < input.startsOn)
+        fields.push({ field: 'expiresOn', message: 'Enter an end date on or after the start' });
+      if (fields.length > 0) throw invalid('There is a problem with the guest access', fields);
+      const person = await people.get(context.schoolId, input.personId);
+      if (person.kind !== 'visitor')
+        throw invalid('Guest access is for visitors and community users', [{ field: 'personId', message: 'Choose a visitor or community user' }]);
+      const row = await templateFor(context.schoolId, 'community');
+      const current = (await repository.versionsOf(db, context.schoolId, row.id)).find((version) => version.status === 'published');
+      const signed = (await repository.signaturesOf(db, context.schoolId, row.id, [person.id])).some((signature) => signature.version_id === current?.id);
+      if (!signed)
+        throw invalid('They must sign the community user agreement in force first', [
+          { field: 'personId', message: 'Record their signed community user agreement first' },
+        ]);
+      await db.transaction().execute(async (trx) => {
+        const id = newId();
+        await repository.insertGuestAccess(trx, {
+          school_id: context.schoolId,
+          id,
+          person_id: person.id,
+          sponsor: input.sponsor.trim(),
+          purpose: input.purpose.trim(),
+          starts_on: input.startsOn,
+          expires_on: input.expiresOn,
+          created_by: context.actor?.kind === 'user' ? context.actor.userId : null,
+          created_at: isoNow(clock),
+          revoked_at: null,
+        });
+        await audit.record(context, 'guest_access.granted', { type: 'person', id: person.id }, { expiresOn: input.expiresOn }, trx);
+      });
+    },
+
+    /** Guest access records with their state today. */
+    async guestRegister(schoolId: string) {
+      const today = isoNow(clock).slice(0, 10);
+      const rows = await repository.guestAccess(db, schoolId);
+      const persons = await people.getMany(
+        schoolId,
+        rows.map((row) => row.person_id),
+      );
+      return rows.map((row) => ({
+        ...row,
+        person: persons.get(row.person_id),
+        state: row.revoked_at ? 'revoked' : row.starts_on > today ? 'not_started' : row.expires_on < today ? 'expired' : 'active',
+      }));
+    },
+
     /** Every agreement a person has signed (or a parent signed for them), newest first. */
     async signaturesOfPerson(schoolId: string, personId: string) {
       await ensureDefaults(schoolId);
