@@ -177,6 +177,15 @@ for (const dialect of dialects()) {
       assert.match((await parent.get(new URL(expiring).pathname)).body, /This link has expired/);
     });
 
+    it('keeps only the newest letter’s link working', async () => {
+      const { pupil, withPr } = await family('1U');
+      const first = await haven.services.agreements.issueParentLink({ schoolId }, pupil.id, withPr.id);
+      const second = await haven.services.agreements.issueParentLink({ schoolId }, pupil.id, withPr.id);
+      const parent = new TestAgent(haven.app);
+      assert.equal((await parent.get(new URL(first).pathname)).statusCode, 404);
+      assert.equal((await parent.get(new URL(second).pathname)).statusCode, 200);
+    });
+
     it('refuses a link for a parent without parental responsibility', async () => {
       const { pupil, withoutPr } = await family('1T');
       await assert.rejects(haven.services.agreements.issueParentLink({ schoolId }, pupil.id, withoutPr.id), /parental responsibility/);

@@ -108,3 +108,15 @@ export async function insertGuestAccess(db: DbOrTrx, row: Insertable<GuestAccess
 export async function guestAccess(db: DbOrTrx, schoolId: string) {
   return db.selectFrom('guest_access').selectAll().where('school_id', '=', schoolId).orderBy('expires_on', 'desc').execute();
 }
+
+/** Ends any unused earlier links for the same parent and pupil, so only the newest letter works. */
+export async function revokeParentLinks(db: DbOrTrx, schoolId: string, parentId: string, pupilId: string, at: string): Promise<void> {
+  await db
+    .updateTable('parent_links')
+    .set({ used_at: at })
+    .where('school_id', '=', schoolId)
+    .where('parent_id', '=', parentId)
+    .where('pupil_id', '=', pupilId)
+    .where('used_at', 'is', null)
+    .execute();
+}

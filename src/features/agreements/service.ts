@@ -239,6 +239,7 @@ export function createAgreementService(deps: {
       }
       const secret = randomToken();
       const now = isoNow(clock);
+      await repository.revokeParentLinks(db, context.schoolId, parentId, pupilId, now);
       await repository.insertParentLink(db, {
         school_id: context.schoolId,
         id: sha256Hex(secret),
