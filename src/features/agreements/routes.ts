@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { HavenApp } from '../../app.js';
 import { authRateLimit } from '../../platform/auth/routes.js';
+import { csvCell } from '../../platform/csv.js';
 import { actorOf, allowed, auditContext, field, fieldList, formBody, handleForm, redirect, schoolIdOf, uploadedFile } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 
@@ -246,8 +247,6 @@ export function registerAgreementRoutes(app: HavenApp, services: Services): void
 
   app.get('/access-register.csv', { config: { access: 'accessRegister.read' } }, async (request, reply) => {
     const register = await agreements.staffRegister(actorOf(request).schoolId);
-    const cell = (value: string) =>
-      /[",\r\n]/.test(value) || /^[=+\-@]/.test(value) ? `"${(/^[=+\-@]/.test(value) ? `'${value}` : value).replace(/"/g, '""')}"` : value;
     const lines = [
       'Name,Kind,Job title,Cleared,Status,Signed version,Current version,Signed at',
       ...register.map((entry) =>
@@ -261,7 +260,7 @@ export function registerAgreementRoutes(app: HavenApp, services: Services): void
           entry.currentVersion === null ? '' : String(entry.currentVersion),
           entry.signedAt ?? '',
         ]
-          .map(cell)
+          .map(csvCell)
           .join(','),
       ),
     ];

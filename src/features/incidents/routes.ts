@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { HavenApp } from '../../app.js';
+import { csvCell } from '../../platform/csv.js';
 import { AppError, invalid } from '../../platform/errors.js';
 import { allowed, auditContext, field, fieldList, formBody, handleForm, redirect, schoolIdOf, uploadedFile, type FormBody } from '../../platform/http.js';
 import type { Permission } from '../../platform/permissions.js';
@@ -533,10 +534,4 @@ export function registerIncidentRoutes(app: HavenApp, services: Services): void 
 function contentDisposition(fileName: string): string {
   const ascii = fileName.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
-}
-
-function csvCell(value: string): string {
-  // Cells starting with = + - @ are prefixed so spreadsheets do not run them as formulas.
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
