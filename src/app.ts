@@ -9,6 +9,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { join } from 'node:path';
+import { registerAccessRegisterRoutes } from './features/agreements/register-routes.js';
 import { registerAgreementRoutes } from './features/agreements/routes.js';
 import { registerConsentRoutes } from './features/consents/routes.js';
 import { registerIncidentRoutes } from './features/incidents/routes.js';
@@ -218,6 +219,7 @@ export async function createApp(deps: AppDeps): Promise<HavenApp> {
   registerPeopleRoutes(app, services);
   registerIncidentRoutes(app, services);
   registerAgreementRoutes(app, services);
+  registerAccessRegisterRoutes(app, services);
   registerConsentRoutes(app, services);
   registerNotificationRoutes(app, services);
   registerApiRoutes(app, services);

@@ -227,6 +227,35 @@ export function buildCli(): Command {
       });
     });
 
+  const jobs = program.command('jobs').description('background jobs (the server runs them on its own; these run them by hand)');
+  jobs
+    .command('list')
+    .description('list the jobs and their latest runs')
+    .action(async () => {
+      const config = loadConfig();
+      await withServices(config, async (services) => {
+        const runs = await services.jobs.recentRuns(200);
+        for (const name of services.jobs.names()) {
+          const last = runs.find((run) => run.name === name);
+          console.log(`${name}: ${last ? `last run ${last.started_at} (${last.status}) — ${last.summary ?? ''}` : 'not run yet'}`);
+        }
+      });
+    });
+  jobs
+    .command('run')
+    .description('run a job now, whether it is due or not')
+    .argument('<name>', 'the job (see `haven jobs list`)')
+    .action(async (name: string) => {
+      const config = loadConfig();
+      await withServices(config, async (services) => {
+        if (!services.jobs.names().includes(name)) throw new CliError(`There is no job called "${name}": use one of ${services.jobs.names().join(', ')}`);
+        const outcome = await services.jobs.runNow(name);
+        if (!outcome) throw new CliError(`${name} is running in another process right now; try again later`);
+        if (outcome.status === 'failed') process.exitCode = 1;
+        console.log(`${name}: ${outcome.status} — ${outcome.summary}`);
+      });
+    });
+
   const user = program.command('user').description('manage accounts');
   user
     .command('create')

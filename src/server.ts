@@ -13,19 +13,28 @@ export interface RunningHaven {
 }
 
 /** Opens the database, migrates, builds the app and listens. Used by `haven serve` and `haven demo`. */
-export async function startServer(config: Config, options: { logger?: boolean; onReady?: (services: Services) => Promise<void> } = {}): Promise<RunningHaven> {
+export async function startServer(
+  config: Config,
+  options: { logger?: boolean; jobs?: boolean; onReady?: (services: Services) => Promise<void> } = {},
+): Promise<RunningHaven> {
   const handle = openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     onIdleError: (error) => console.error(`PostgreSQL connection lost while idle (${error.message}); reconnecting on next use.`),
   });
   await migrateToLatest(handle.db);
-  const services = createServices({ config, handle });
+  const services = createServices({
+    config,
+    handle,
+    onJobError: (job, error) => console.error(`Job ${job} failed: ${error instanceof Error ? error.message : String(error)}`),
+  });
   if (options.onReady) await options.onReady(services);
   const app = await createApp({ services, logger: options.logger === false ? false : { level: config.logLevel } });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  // Reminders, expiries and purges run in the background once the server is up.
+  if (options.jobs !== false) services.jobs.start();
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
   return {
     app,
@@ -33,6 +42,7 @@ export async function startServer(config: Config, options: { logger?: boolean; o
     handle,
     url,
     async close() {
+      await services.jobs.stop();
       await app.close();
       services.mailer.close();
       await handle.close();

@@ -1,10 +1,12 @@
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/database.js';
+import { createAccessRegister } from './features/agreements/access-register.js';
 import { createAgreementService } from './features/agreements/service.js';
 import { createConsentService } from './features/consents/service.js';
 import { createIncidentService } from './features/incidents/service.js';
 import { createPeopleService } from './features/people/service.js';
 import { createFileStore } from './platform/files.js';
+import { createJobScheduler } from './platform/jobs.js';
 import { createNotificationService } from './platform/notifications/service.js';
 import { createAuditService } from './platform/audit/service.js';
 import { createApiTokenService } from './platform/auth/api-tokens.js';
@@ -20,6 +22,8 @@ export interface ServiceDeps {
   clock?: () => Date;
   /** scrypt cost as log2(N); tests lower it to keep the suite fast. */
   passwordCost?: number;
+  /** Where a failed background job is reported (the server logs it). */
+  onJobError?: (job: string, error: unknown) => void;
 }
 
 /** The one composition root: every service is built once here. */
@@ -37,8 +41,67 @@ export function createServices(deps: ServiceDeps) {
   const files = createFileStore({ handle, dataDir: config.dataDir, secret: config.secret, clock });
   const incidents = createIncidentService({ handle, clock, audit, people, users, notifications, mailer, files, publicUrl: config.publicUrl });
   const agreements = createAgreementService({ handle, clock, audit, people, users, notifications, files, publicUrl: config.publicUrl });
-  const consents = createConsentService({ handle, clock, audit, people, schools });
-  return { config, handle, clock, audit, schools, mailer, auth, users, apiTokens, people, notifications, files, incidents, agreements, consents };
+  const accessRegister = createAccessRegister({
+    handle,
+    clock,
+    audit,
+    people,
+    users,
+    mailer,
+    notifications,
+    ensureDefaults: (schoolId) => agreements.ensureDefaults(schoolId),
+    issueParentLink: (context, pupilId, parentId) => agreements.issueParentLink(context, pupilId, parentId),
+    publicUrl: config.publicUrl,
+  });
+  people.useClearance((schoolId, personIds) => accessRegister.clearanceFor(schoolId, personIds));
+  const consents = createConsentService({
+    handle,
+    clock,
+    audit,
+    people,
+    schools,
+    mailer,
+    links: {
+      issue: (context, pupilId, parentId, purpose) => agreements.issueParentLink(context, pupilId, parentId, purpose),
+      check: (token, purpose) => agreements.checkParentLink(token, purpose),
+      spend: (trx, schoolId, linkId) => agreements.spendParentLink(trx, schoolId, linkId),
+    },
+  });
+
+  const jobs = createJobScheduler({ handle, clock, onError: deps.onJobError });
+  jobs.register({
+    name: 'agreement-reminders',
+    everyMinutes: 24 * 60,
+    run: async () => {
+      let staff = 0;
+      let parents = 0;
+      for (const school of await schools.list()) {
+        const sent = await accessRegister.sendReminders({ schoolId: school.id });
+        staff += sent.staff;
+        parents += sent.parents;
+      }
+      return `Reminded ${staff} staff and ${parents} parents`;
+    },
+  });
+  return {
+    config,
+    handle,
+    clock,
+    audit,
+    schools,
+    mailer,
+    auth,
+    users,
+    apiTokens,
+    people,
+    notifications,
+    files,
+    incidents,
+    agreements,
+    accessRegister,
+    consents,
+    jobs,
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;

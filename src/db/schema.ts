@@ -339,6 +339,7 @@ export interface SanctionRuleTable {
   actions: string;
   sort: number;
   retired_at: string | null;
+  terms: string | null;
 }
 
 export interface IncidentSanctionTable {
@@ -424,6 +425,7 @@ export interface ConsentPurposeTable {
   name: string;
   sort: number;
   retired_at: string | null;
+  terms: string | null;
 }
 
 export interface ConsentDecisionTable {
@@ -453,7 +455,66 @@ export interface GuestAccessTable {
   revoked_at: string | null;
 }
 
+export interface JobLeaseTable {
+  name: string;
+  holder: string | null;
+  lease_until: string | null;
+  next_run_at: string;
+}
+
+export interface JobRunTable {
+  id: string;
+  name: string;
+  holder: string;
+  started_at: string;
+  finished_at: string | null;
+  status: string;
+  summary: string | null;
+}
+
+export interface AccessProvisioningTable {
+  school_id: string;
+  person_id: string;
+  granted_at: string;
+  granted_by: string | null;
+  removed_at: string | null;
+  removed_by: string | null;
+}
+
+export interface AgreementReminderTable {
+  school_id: string;
+  person_id: string;
+  audience: string;
+  reminded_at: string;
+  count: number;
+}
+
+export interface ConsentReviewTable {
+  school_id: string;
+  id: string;
+  pupil_id: string;
+  reason: string;
+  flagged_at: string;
+  flagged_by: string | null;
+  resolved_at: string | null;
+  resolved_by: string | null;
+  resolution: string | null;
+}
+
+export interface GroupStaffTable {
+  school_id: string;
+  group_id: string;
+  person_id: string;
+  created_at: string;
+}
+
 export interface Database {
+  job_leases: JobLeaseTable;
+  job_runs: JobRunTable;
+  access_provisioning: AccessProvisioningTable;
+  agreement_reminders: AgreementReminderTable;
+  consent_reviews: ConsentReviewTable;
+  group_staff: GroupStaffTable;
   guest_access: GuestAccessTable;
   consent_purposes: ConsentPurposeTable;
   consent_decisions: ConsentDecisionTable;

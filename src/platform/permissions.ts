@@ -36,6 +36,8 @@ const matrix = {
   'agreements.sign': ['staff', 'technician', 'esafety_lead', 'dsl', 'deputy_dsl', 'headteacher', 'governor', 'visitor'],
   // Policies 000, 003 §13, 004 §7.2: a current record of who is cleared for ICT access.
   'accessRegister.read': ['technician', 'esafety_lead', 'headteacher'],
+  // The technician records the network accounts made for cleared people and removed for leavers.
+  'accessRegister.provision': ['technician', 'headteacher'],
   // API scope only: ordinary (not DSL-only, not allegation) incidents, read only.
   'incidents.read': ['esafety_lead', 'dsl', 'deputy_dsl', 'headteacher'],
 } as const satisfies Record<string, readonly Role[]>;

@@ -1,3 +1,4 @@
+import { renderMarkdown } from './markdown.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nunjucks from 'nunjucks';
@@ -35,6 +36,8 @@ export function createViews(): nunjucks.Environment {
   });
   const env = new nunjucks.Environment(loader, { autoescape: true, throwOnUndefined: false });
   env.addFilter('date', formatDate);
+  // Markdown with raw HTML off: the output is safe to mark | safe.
+  env.addFilter('markdown', (text: string) => renderMarkdown(text ?? ''));
   env.addFilter('dateTime', formatDateTime);
   env.addFilter('roleLabel', (role: string) => roleLabels[role as Role] ?? role);
   return env;

@@ -21,6 +21,10 @@ for (const dialect of dialects()) {
     });
     after(() => haven.close());
 
+    async function staffEntries() {
+      return (await haven.services.accessRegister.entries(schoolId)).filter((entry) => entry.category === 'staff');
+    }
+
     async function staffTemplateId() {
       const page = await lead.get('/agreements');
       return /href="\/agreements\/([0-9a-f-]+)">Staff, governor and visitor code of conduct/.exec(page.body)![1]!;
@@ -49,19 +53,19 @@ for (const dialect of dialects()) {
         assert.match((await agent.get('/agreements/sign')).body, /You have signed this version/);
         staff.push({ name, agent, user });
       }
-      const before = await haven.services.agreements.staffRegister(schoolId);
+      const before = await staffEntries();
       assert.deepEqual(
         before
-          .filter((entry) => entry.status === 'signed')
+          .filter((entry) => entry.staffState === 'signed')
           .map((entry) => entry.person.legalFirstName)
           .sort(),
         ['Ana', 'Ben', 'Cy'],
       );
 
       await publish(templateId, '## Our code\n- Keep passwords private.\n- Report concerns.\n- Lock your screen.');
-      const outstanding = await haven.services.agreements.staffRegister(schoolId);
+      const outstanding = await staffEntries();
       assert.deepEqual(
-        outstanding.filter((entry) => ['Ana', 'Ben', 'Cy'].includes(entry.person.legalFirstName)).map((entry) => entry.status),
+        outstanding.filter((entry) => ['Ana', 'Ben', 'Cy'].includes(entry.person.legalFirstName)).map((entry) => entry.staffState),
         ['signed_earlier_version', 'signed_earlier_version', 'signed_earlier_version'],
       );
       const notifications = await haven.services.notifications.list(schoolId, staff[0]!.user.userId);
@@ -69,17 +73,17 @@ for (const dialect of dialects()) {
       assert.match((await staff[0]!.agent.get('/agreements/sign')).body, /The agreement has changed: please read it and sign again/);
 
       assert.equal((await sign(staff[1]!.agent, 'Ben Birch')).statusCode, 303);
-      const after = await haven.services.agreements.staffRegister(schoolId);
+      const after = await staffEntries();
       const byName = Object.fromEntries(
-        after.filter((entry) => ['Ana', 'Ben', 'Cy'].includes(entry.person.legalFirstName)).map((entry) => [entry.person.legalFirstName, entry.status]),
+        after.filter((entry) => ['Ana', 'Ben', 'Cy'].includes(entry.person.legalFirstName)).map((entry) => [entry.person.legalFirstName, entry.staffState]),
       );
       assert.deepEqual(byName, { Ana: 'signed_earlier_version', Ben: 'signed', Cy: 'signed_earlier_version' });
-      const page = await lead.get('/access-register?status=signed');
+      const page = await lead.get('/access-register?category=staff&status=cleared');
       assert.match(page.body, /Birch, Ben/);
       assert.doesNotMatch(page.body, /Ash, Ana/);
       const csv = await lead.get('/access-register.csv');
-      assert.match(csv.body, /"Birch, Ben",staff,Teacher,yes,Signed the current version,3,3,/);
-      assert.match(csv.body, /"Ash, Ana",staff,Teacher,no,Signed an earlier version,2,3,/);
+      assert.match(csv.body, /"Birch, Ben",Staff,Teacher,yes,Signed version 3 of the staff code of conduct,2026-11-23,Staff,no\r\n/);
+      assert.match(csv.body, /"Ash, Ana",Staff,Teacher,no,Staff code of conduct: signed an earlier version,,Most restrictive \(not cleared\),no\r\n/);
     });
 
     it('keeps published versions unchanged, refuses a signature without acceptance or for a superseded version, and renders no raw HTML', async () => {
@@ -246,14 +250,16 @@ for (const dialect of dialects()) {
         'reception sees the picture-friendly rules',
       );
 
-      const register = await haven.services.agreements.pupilRegister(schoolId);
-      const cleared = Object.fromEntries(register.map((entry) => [entry.pupil.legalFirstName, entry.cleared]));
+      const register = (await haven.services.accessRegister.entries(schoolId)).filter((entry) => entry.category === 'pupil');
+      const cleared = Object.fromEntries(register.map((entry) => [entry.person.legalFirstName, entry.cleared]));
       assert.deepEqual(cleared, { Bo: true, Po: false, Pa: false, Re: true });
-      assert.deepEqual(register.find((entry) => entry.pupil.legalFirstName === 'Pa')!.missing, ['pupil agreement']);
-      assert.deepEqual(register.find((entry) => entry.pupil.legalFirstName === 'Po')!.missing, ['parent agreement']);
+      assert.equal(register.find((entry) => entry.person.legalFirstName === 'Pa')!.reason, 'Missing: pupil agreement (not signed)');
+      assert.equal(register.find((entry) => entry.person.legalFirstName === 'Po')!.reason, 'Missing: parent agreement (not signed)');
+      assert.equal(register.find((entry) => entry.person.legalFirstName === 'Re')!.filtering.code, 'EYFS');
+      assert.equal(register.find((entry) => entry.person.legalFirstName === 'Po')!.filtering.code, 'uncleared');
       const headAgent = new TestAgent(haven.app);
       await headAgent.signIn(head.email, head.password, head.totpSecret, haven.clock);
-      assert.match((await headAgent.get('/access-register/pupils?status=not_cleared')).body, /Not cleared: parent agreement/);
+      assert.match((await headAgent.get('/access-register/pupils?status=not_cleared')).body, /Missing: parent agreement/);
       assert.equal((await teacher.get('/access-register/pupils')).statusCode, 403);
     });
   });
@@ -317,8 +323,8 @@ for (const dialect of dialects()) {
       assert.equal(row.signed_by_person_id, parent.id);
       const stored = await haven.services.files.read(haven.services.handle.db, schoolId, row.scan_file_id!);
       assert.equal(stored.data.toString(), scan.toString());
-      const register = await haven.services.agreements.pupilRegister(schoolId);
-      assert.equal(register.find((entry) => entry.pupil.id === pupil.id)!.parentSigned, true);
+      const register = await haven.services.accessRegister.entries(schoolId);
+      assert.equal(register.find((entry) => entry.person.id === pupil.id)!.parentState, 'signed');
     });
   });
 }

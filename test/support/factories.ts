@@ -22,24 +22,33 @@ export async function buildSchool(services: Services, name = 'Fernbrook Primary 
 }
 
 /** An active account with the given roles; two-factor enrolled when `twoFactor` is set. */
-export async function buildUser(services: Services, schoolId: string, roles: Role[], options: { twoFactor?: boolean; name?: string } = {}) {
+export async function buildUser(
+  services: Services,
+  schoolId: string,
+  roles: Role[],
+  options: { twoFactor?: boolean; name?: string; staffRecord?: boolean } = {},
+) {
   const email = `${roles[0] ?? 'user'}-${unique()}@fernbrook.test`;
+  const displayName = options.name ?? `Test ${roles.join(' ')}`;
+  // With staffRecord, the account is linked to a staff person record (as the MIS import or signing would).
+  const person = options.staffRecord
+    ? await services.people.create(
+        schoolId,
+        { kind: 'staff', legalFirstName: displayName.split(' ')[0]!, legalLastName: displayName.split(' ').slice(1).join(' ') || 'Staff', email },
+        { schoolId },
+      )
+    : null;
   const userId = await services.handle.db
     .transaction()
     .execute((trx) =>
-      services.users.createWithPassword(
-        trx,
-        schoolId,
-        { displayName: options.name ?? `Test ${roles.join(' ')}`, email, roles, password: testPassword },
-        { schoolId },
-      ),
+      services.users.createWithPassword(trx, schoolId, { displayName, email, roles, password: testPassword, personId: person?.id ?? null }, { schoolId }),
     );
   let totpSecret: string | undefined;
   if (options.twoFactor) {
     totpSecret = newTotpSecret();
     await services.auth.enrolSecret(services.handle.db, schoolId, userId, totpSecret);
   }
-  return { userId, email, password: testPassword, totpSecret };
+  return { userId, email, password: testPassword, totpSecret, personId: person?.id ?? null };
 }
 
 export async function buildPupil(services: Services, schoolId: string, overrides: Partial<PersonInput> = {}) {

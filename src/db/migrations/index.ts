@@ -3,6 +3,7 @@ import * as platform from './2026_11_23_0001_platform.js';
 import * as incidents from './2026_11_23_0002_incidents.js';
 import * as agreements from './2026_11_23_0003_agreements.js';
 import * as consents from './2026_11_23_0004_consents.js';
+import * as accessAndJobs from './2026_11_23_0005_access_and_jobs.js';
 
 /** Every migration, by timestamped name. Add new ones at the end; never edit one that has landed. */
 const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_23_0002_incidents': incidents,
   '2026_11_23_0003_agreements': agreements,
   '2026_11_23_0004_consents': consents,
+  '2026_11_23_0005_access_and_jobs': accessAndJobs,
 };
 
 export const migrationProvider: MigrationProvider = {

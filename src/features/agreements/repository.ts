@@ -110,13 +110,77 @@ export async function guestAccess(db: DbOrTrx, schoolId: string) {
 }
 
 /** Ends any unused earlier links for the same parent and pupil, so only the newest letter works. */
-export async function revokeParentLinks(db: DbOrTrx, schoolId: string, parentId: string, pupilId: string, at: string): Promise<void> {
+export async function revokeParentLinks(db: DbOrTrx, schoolId: string, parentId: string, pupilId: string, purpose: string, at: string): Promise<void> {
   await db
     .updateTable('parent_links')
     .set({ used_at: at })
     .where('school_id', '=', schoolId)
     .where('parent_id', '=', parentId)
     .where('pupil_id', '=', pupilId)
+    .where('purpose', '=', purpose)
     .where('used_at', 'is', null)
+    .execute();
+}
+
+export async function setRenewal(db: DbOrTrx, schoolId: string, templateId: string, months: number | null): Promise<void> {
+  await db.updateTable('agreement_templates').set({ renewal_months: months }).where('school_id', '=', schoolId).where('id', '=', templateId).execute();
+}
+
+/** Signatures of every person for these templates, newest version first (the register reads them all at once). */
+export async function signaturesOfTemplates(db: DbOrTrx, schoolId: string, templateIds: string[]) {
+  if (templateIds.length === 0) return [];
+  return db
+    .selectFrom('agreement_signatures')
+    .select(['person_id', 'template_id', 'version_id', 'version', 'signed_at', 'method'])
+    .where('school_id', '=', schoolId)
+    .where('template_id', 'in', templateIds)
+    .orderBy('version', 'desc')
+    .orderBy('signed_at', 'desc')
+    .execute();
+}
+
+export async function provisioning(db: DbOrTrx, schoolId: string) {
+  return db.selectFrom('access_provisioning').selectAll().where('school_id', '=', schoolId).execute();
+}
+
+export async function markProvisioned(db: DbOrTrx, schoolId: string, personId: string, at: string, by: string | null): Promise<void> {
+  await db
+    .insertInto('access_provisioning')
+    .values({ school_id: schoolId, person_id: personId, granted_at: at, granted_by: by, removed_at: null, removed_by: null })
+    .onConflict((conflict) => conflict.columns(['school_id', 'person_id']).doUpdateSet({ granted_at: at, granted_by: by, removed_at: null, removed_by: null }))
+    .execute();
+}
+
+export async function markAccessRemoved(db: DbOrTrx, schoolId: string, personId: string, at: string, by: string | null): Promise<void> {
+  await db
+    .updateTable('access_provisioning')
+    .set({ removed_at: at, removed_by: by })
+    .where('school_id', '=', schoolId)
+    .where('person_id', '=', personId)
+    .where('removed_at', 'is', null)
+    .execute();
+}
+
+export async function revokeGuestAccessOf(db: DbOrTrx, schoolId: string, personId: string, at: string): Promise<void> {
+  await db
+    .updateTable('guest_access')
+    .set({ revoked_at: at })
+    .where('school_id', '=', schoolId)
+    .where('person_id', '=', personId)
+    .where('revoked_at', 'is', null)
+    .execute();
+}
+
+export async function reminders(db: DbOrTrx, schoolId: string) {
+  return db.selectFrom('agreement_reminders').selectAll().where('school_id', '=', schoolId).execute();
+}
+
+export async function recordReminder(db: DbOrTrx, schoolId: string, personId: string, audience: string, at: string): Promise<void> {
+  await db
+    .insertInto('agreement_reminders')
+    .values({ school_id: schoolId, person_id: personId, audience, reminded_at: at, count: 1 })
+    .onConflict((conflict) =>
+      conflict.columns(['school_id', 'person_id', 'audience']).doUpdateSet((eb) => ({ reminded_at: at, count: eb('agreement_reminders.count', '+', 1) })),
+    )
     .execute();
 }

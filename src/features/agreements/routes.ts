@@ -1,11 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { HavenApp } from '../../app.js';
 import { authRateLimit } from '../../platform/auth/routes.js';
-import { csvCell } from '../../platform/csv.js';
-import { actorOf, allowed, auditContext, field, fieldList, formBody, handleForm, redirect, schoolIdOf, uploadedFile } from '../../platform/http.js';
+import { allowed, auditContext, field, fieldList, formBody, handleForm, redirect, schoolIdOf, uploadedFile } from '../../platform/http.js';
 import type { Services } from '../../services.js';
-
-const statusLabels = { signed: 'Signed the current version', signed_earlier_version: 'Signed an earlier version', not_signed: 'Not signed' } as const;
 
 export function registerAgreementRoutes(app: HavenApp, services: Services): void {
   const { agreements } = services;
@@ -63,6 +60,27 @@ export function registerAgreementRoutes(app: HavenApp, services: Services): void
       { title: view.template.title, view, currentHtml: view.current ? agreements.render(view.current.body) : '', values: { body } },
       async () => {
         await agreements.saveDraft(auditContext(request), templateId, body);
+        return redirect(reply, `/agreements/${templateId}`);
+      },
+    );
+  });
+
+  // An optional annual (or other) renewal: signatures older than this no longer clear anyone.
+  app.post('/agreements/:templateId/renewal', { config: { access: 'agreements.manage' } }, async (request, reply) => {
+    const { templateId } = request.params as { templateId: string };
+    const months = field(formBody(request), 'renewalMonths');
+    const view = await agreements.get(schoolIdOf(request), templateId);
+    return handleForm(
+      reply,
+      'features/agreements/views/show.njk',
+      {
+        title: view.template.title,
+        view,
+        currentHtml: view.current ? agreements.render(view.current.body) : '',
+        values: { body: view.draft?.body ?? view.current?.body ?? '', renewalMonths: months },
+      },
+      async () => {
+        await agreements.setRenewal(auditContext(request), templateId, months);
         return redirect(reply, `/agreements/${templateId}`);
       },
     );
@@ -219,55 +237,5 @@ export function registerAgreementRoutes(app: HavenApp, services: Services): void
       await agreements.grantGuestAccess(auditContext(request), values);
       return redirect(reply, '/access-register/guests');
     });
-  });
-
-  app.get('/access-register/pupils', { config: { access: 'accessRegister.read' } }, async (request, reply) => {
-    const register = await agreements.pupilRegister(actorOf(request).schoolId);
-    const query = request.query as Record<string, string | undefined>;
-    const shown =
-      query.status === 'not_cleared'
-        ? register.filter((entry) => !entry.cleared)
-        : query.status === 'cleared'
-          ? register.filter((entry) => entry.cleared)
-          : register;
-    return reply.render('features/agreements/views/pupil-register.njk', {
-      title: 'ICT access register: pupils',
-      register: shown,
-      total: register.length,
-      cleared: register.filter((entry) => entry.cleared).length,
-    });
-  });
-
-  app.get('/access-register', { config: { access: 'accessRegister.read' } }, async (request, reply) => {
-    const register = await agreements.staffRegister(actorOf(request).schoolId);
-    const query = request.query as Record<string, string | undefined>;
-    const filtered = query.status && query.status in statusLabels ? register.filter((entry) => entry.status === query.status) : register;
-    return reply.render('features/agreements/views/register.njk', { title: 'ICT access register', register: filtered, all: register, statusLabels, query });
-  });
-
-  app.get('/access-register.csv', { config: { access: 'accessRegister.read' } }, async (request, reply) => {
-    const register = await agreements.staffRegister(actorOf(request).schoolId);
-    const lines = [
-      'Name,Kind,Job title,Cleared,Status,Signed version,Current version,Signed at',
-      ...register.map((entry) =>
-        [
-          `${entry.person.legalLastName}, ${entry.person.legalFirstName}`,
-          entry.person.kind,
-          entry.person.jobTitle ?? '',
-          entry.status === 'signed' ? 'yes' : 'no',
-          statusLabels[entry.status],
-          entry.signedVersion === null ? '' : String(entry.signedVersion),
-          entry.currentVersion === null ? '' : String(entry.currentVersion),
-          entry.signedAt ?? '',
-        ]
-          .map(csvCell)
-          .join(','),
-      ),
-    ];
-    await services.audit.record(auditContext(request), 'access_register.exported', null, { rows: register.length });
-    return reply
-      .type('text/csv; charset=utf-8')
-      .header('content-disposition', 'attachment; filename="ict-access-register.csv"')
-      .send(`${lines.join('\r\n')}\r\n`);
   });
 }

@@ -1,24 +1,26 @@
-import MarkdownIt from 'markdown-it';
-import type { DatabaseHandle } from '../../db/database.js';
+import type { DatabaseHandle, DbOrTrx } from '../../db/database.js';
 import { isoNow, newId } from '../../db/helpers.js';
 import type { AuditContext, AuditService } from '../../platform/audit/service.js';
 import QRCode from 'qrcode';
 import { randomToken, sha256Hex } from '../../platform/crypto.js';
 import { AppError, invalid, notFound } from '../../platform/errors.js';
 import { sniffContentType, type FileStore } from '../../platform/files.js';
+import { renderMarkdown } from '../../platform/markdown.js';
 import type { NotificationService } from '../../platform/notifications/service.js';
 import type { UserService } from '../../platform/users/service.js';
 import type { PeopleService } from '../people/service.js';
 import { audienceLabels, audiences, defaultAgreements, type Audience } from './defaults.js';
+import { agreementState } from './access-register.js';
 import * as repository from './repository.js';
 
-// Raw HTML in agreement text is shown as text, never run: markdown only.
-const markdown = new MarkdownIt({ html: false, linkify: false, typographer: false });
+const markdown = { render: renderMarkdown };
 
 /** Induction letters go home and come back over some weeks. */
 const parentLinkDays = 30;
 
-export type ClearanceStatus = 'signed' | 'signed_earlier_version' | 'not_signed';
+export type ParentLinkPurpose = 'parent_agreement' | 'consents';
+
+const parentLinkPaths: Record<ParentLinkPurpose, string> = { parent_agreement: 'agree', consents: 'consent' };
 
 export function createAgreementService(deps: {
   handle: DatabaseHandle;
@@ -134,6 +136,21 @@ export function createAgreementService(deps: {
       });
     },
 
+    /** Signatures older than `months` must be renewed (blank: no renewal); applies at once to the register. */
+    async setRenewal(context: AuditContext, templateId: string, months: string): Promise<void> {
+      const text = months.trim();
+      const value = text === '' ? null : Number(text);
+      if (value !== null && (!Number.isInteger(value) || value < 1 || value > 60))
+        throw invalid('Renewal must be a whole number of months from 1 to 60, or blank for none', [
+          { field: 'renewalMonths', message: 'Enter a whole number of months from 1 to 60, or leave blank for no renewal' },
+        ]);
+      await template(context.schoolId, templateId);
+      await db.transaction().execute(async (trx) => {
+        await repository.setRenewal(trx, context.schoolId, templateId, value);
+        await audit.record(context, 'agreement.renewal_set', { type: 'agreement', id: templateId }, { months: value }, trx);
+      });
+    },
+
     /**
      * Publishing makes the draft the version in force. Everyone who signed an earlier one now shows
      * as "signed an earlier version" and is asked to sign again.
@@ -170,7 +187,8 @@ export function createAgreementService(deps: {
       if (!current) return null;
       const signatures = personId ? await repository.signaturesOf(db, context.schoolId, row.id, [personId]) : [];
       const latest = signatures[0];
-      return { template: row, current, html: markdown.render(current.body), signedCurrent: latest?.version_id === current.id, latest };
+      const state = agreementState(latest, current.id, row.renewal_months, clock());
+      return { template: row, current, html: markdown.render(current.body), signedCurrent: state === 'signed', renewalDue: state === 'renewal_due', latest };
     },
 
     /** A member of staff signs the version in force: the exact text (by hash), name, job title, time and address. */
@@ -229,45 +247,64 @@ export function createAgreementService(deps: {
     },
 
     /**
-     * A single-use link for a parent with parental responsibility to sign on behalf of their child,
-     * without an account (printed on the induction letter as a URL and QR code, or emailed).
+     * A single-use link for a parent with parental responsibility to act for their child without an
+     * account: sign the parent agreement (printed on the induction letter as a URL and QR code, or
+     * emailed) or give and withdraw consents. Only the newest link per parent, pupil and purpose works.
      */
-    async issueParentLink(context: AuditContext, pupilId: string, parentId: string): Promise<string> {
+    async issueParentLink(context: AuditContext, pupilId: string, parentId: string, purpose: ParentLinkPurpose = 'parent_agreement'): Promise<string> {
       const guardians = await people.guardiansOf(context.schoolId, pupilId);
       if (!guardians.some((guardian) => guardian.id === parentId && guardian.parentalResponsibility)) {
-        throw invalid('Only a parent or carer with parental responsibility for the pupil can sign for them');
+        throw invalid('Only a parent or carer with parental responsibility for the pupil can act for them', [
+          { field: 'parentId', message: 'Choose a parent or carer with parental responsibility' },
+        ]);
       }
       const secret = randomToken();
       const now = isoNow(clock);
-      await repository.revokeParentLinks(db, context.schoolId, parentId, pupilId, now);
-      await repository.insertParentLink(db, {
-        school_id: context.schoolId,
-        id: sha256Hex(secret),
-        parent_id: parentId,
-        pupil_id: pupilId,
-        purpose: 'parent_agreement',
-        created_at: now,
-        expires_at: new Date(clock().getTime() + parentLinkDays * 86_400_000).toISOString(),
-        used_at: null,
+      await db.transaction().execute(async (trx) => {
+        await repository.revokeParentLinks(trx, context.schoolId, parentId, pupilId, purpose, now);
+        await repository.insertParentLink(trx, {
+          school_id: context.schoolId,
+          id: sha256Hex(secret),
+          parent_id: parentId,
+          pupil_id: pupilId,
+          purpose,
+          created_at: now,
+          expires_at: new Date(clock().getTime() + parentLinkDays * 86_400_000).toISOString(),
+          used_at: null,
+        });
+        await audit.record(context, 'parent_link.issued', { type: 'person', id: pupilId }, { parentId, purpose }, trx);
       });
-      await audit.record(context, 'agreement.parent_link_issued', { type: 'person', id: pupilId }, { parentId });
-      return `${publicUrl}/agree/${context.schoolId}.${secret}`;
+      return `${publicUrl}/${parentLinkPaths[purpose]}/${context.schoolId}.${secret}`;
     },
 
-    /** Checks a parent's link without spending it; says clearly why one is refused. */
-    async openParentLink(token: string) {
+    /** Checks a parent's link for a purpose without spending it; says clearly why one is refused. */
+    async checkParentLink(token: string, purpose: ParentLinkPurpose) {
       const refused = (message: string) => new AppError('NOT_FOUND', message);
       const match = /^([0-9a-f-]{36})\.([A-Za-z0-9_-]{43})$/.exec(token);
       if (!match) throw refused('This link is not valid. Check you typed or copied the whole address from the letter or email.');
       const [, schoolId, secret] = match as unknown as [string, string, string];
       const link = await repository.findParentLink(db, schoolId, sha256Hex(secret));
-      if (!link) throw refused('This link is not valid. Check you typed or copied the whole address from the letter or email.');
-      if (link.used_at) throw refused('This link has already been used to sign. If you need to change anything, please contact the school office.');
+      if (!link || link.purpose !== purpose) throw refused('This link is not valid. Check you typed or copied the whole address from the letter or email.');
+      if (link.used_at)
+        throw refused('This link has already been used, or a newer one has been sent. If you need to change anything, please contact the school office.');
       if (link.expires_at < isoNow(clock)) throw refused('This link has expired. Please ask the school office for a new one.');
+      const [pupil, parent] = await Promise.all([people.get(schoolId, link.pupil_id), people.get(schoolId, link.parent_id)]);
+      // A parent who has since lost parental responsibility (or the link) cannot act for the child.
+      const guardians = await people.guardiansOf(schoolId, pupil.id);
+      if (pupil.status !== 'current' || !guardians.some((guardian) => guardian.id === parent.id && guardian.parentalResponsibility))
+        throw refused('This link can no longer be used. Please contact the school office.');
+      return { schoolId, link, pupil, parent };
+    },
+
+    /** Spends a link inside the caller's transaction: false when it was spent meanwhile. */
+    spendParentLink: (trx: DbOrTrx, schoolId: string, linkId: string) => repository.spendParentLink(trx, schoolId, linkId, isoNow(clock)),
+
+    /** Checks a parent's agreement link without spending it. */
+    async openParentLink(token: string) {
+      const { schoolId, link, pupil, parent } = await this.checkParentLink(token, 'parent_agreement');
       const row = await templateFor(schoolId, 'parent');
       const current = (await repository.versionsOf(db, schoolId, row.id)).find((version) => version.status === 'published');
-      if (!current) throw refused('There is no agreement to sign at the moment.');
-      const [pupil, parent] = await Promise.all([people.get(schoolId, link.pupil_id), people.get(schoolId, link.parent_id)]);
+      if (!current) throw new AppError('NOT_FOUND', 'There is no agreement to sign at the moment.');
       return { schoolId, link, pupil, parent, template: row, current, html: markdown.render(current.body) };
     },
 
@@ -542,69 +579,6 @@ export function createAgreementService(deps: {
         );
       });
       return toRecord.length;
-    },
-
-    /**
-     * Pupils are cleared with the parent agreement and their own (key stage 1 or 2) agreement, both
-     * at the versions in force; in EYFS the parent's agreement is enough.
-     */
-    async pupilRegister(schoolId: string) {
-      await ensureDefaults(schoolId);
-      const rows = await repository.templates(db, schoolId);
-      const versions = await repository.versionsOfSchool(db, schoolId);
-      const currentOf = (audience: Audience) => {
-        const row = rows.find((candidate) => candidate.audience === audience)!;
-        return { row, current: versions.find((version) => version.template_id === row.id && version.status === 'published') ?? null };
-      };
-      const parent = currentOf('parent');
-      const ks1 = currentOf('pupil_ks1');
-      const ks2 = currentOf('pupil_ks2');
-      const pupils = (await people.list(schoolId, { kind: 'pupil', status: 'current' }, 1, 10000)).people;
-      const ids = pupils.map((pupil) => pupil.id);
-      const [parentSignatures, ks1Signatures, ks2Signatures] = await Promise.all([
-        repository.signaturesOf(db, schoolId, parent.row.id, ids),
-        repository.signaturesOf(db, schoolId, ks1.row.id, ids),
-        repository.signaturesOf(db, schoolId, ks2.row.id, ids),
-      ]);
-      return pupils
-        .map((pupil) => {
-          const parentSigned = parentSignatures.some((signature) => signature.person_id === pupil.id && signature.version_id === parent.current?.id);
-          const ownTemplate = (pupil.yearGroup ?? 0) <= 2 ? ks1 : ks2;
-          const ownSignatures = (pupil.yearGroup ?? 0) <= 2 ? ks1Signatures : ks2Signatures;
-          const pupilSigned = ownSignatures.some((signature) => signature.person_id === pupil.id && signature.version_id === ownTemplate.current?.id);
-          const pupilNeeded = pupil.keyStage !== 'EYFS';
-          const cleared = parentSigned && (pupilSigned || !pupilNeeded);
-          const missing = [...(parentSigned ? [] : ['parent agreement']), ...(pupilSigned || !pupilNeeded ? [] : ['pupil agreement'])];
-          return { pupil, parentSigned, pupilSigned, pupilNeeded, cleared, missing };
-        })
-        .sort(
-          (a, b) =>
-            (a.pupil.className ?? '').localeCompare(b.pupil.className ?? '', 'en-GB', { numeric: true }) ||
-            a.pupil.legalLastName.localeCompare(b.pupil.legalLastName),
-        );
-    },
-
-    /** The ICT access register for staff and governors: cleared when they have signed the version in force. */
-    async staffRegister(schoolId: string) {
-      const row = await templateFor(schoolId, 'staff');
-      const current = (await repository.versionsOf(db, schoolId, row.id)).find((version) => version.status === 'published');
-      const staff = [
-        ...(await people.list(schoolId, { kind: 'staff', status: 'current' }, 1, 5000)).people,
-        ...(await people.list(schoolId, { kind: 'governor', status: 'current' }, 1, 5000)).people,
-      ];
-      const signatures = await repository.signaturesOf(
-        db,
-        schoolId,
-        row.id,
-        staff.map((person) => person.id),
-      );
-      return staff
-        .map((person) => {
-          const latest = signatures.find((signature) => signature.person_id === person.id);
-          const status: ClearanceStatus = !latest ? 'not_signed' : latest.version_id === current?.id ? 'signed' : 'signed_earlier_version';
-          return { person, status, signedVersion: latest?.version ?? null, signedAt: latest?.signed_at ?? null, currentVersion: current?.version ?? null };
-        })
-        .sort((a, b) => a.person.legalLastName.localeCompare(b.person.legalLastName) || a.person.legalFirstName.localeCompare(b.person.legalFirstName));
     },
   };
 }

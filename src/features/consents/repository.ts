@@ -1,6 +1,6 @@
 import type { Insertable } from 'kysely';
 import type { DbOrTrx } from '../../db/database.js';
-import type { ConsentDecisionTable, ConsentPurposeTable } from '../../db/schema.js';
+import type { ConsentDecisionTable, ConsentPurposeTable, ConsentReviewTable } from '../../db/schema.js';
 
 export async function purposes(db: DbOrTrx, schoolId: string) {
   return db.selectFrom('consent_purposes').selectAll().where('school_id', '=', schoolId).orderBy('sort').execute();
@@ -34,4 +34,39 @@ export async function nextSeq(db: DbOrTrx, schoolId: string, pupilId: string): P
     .where('pupil_id', '=', pupilId)
     .executeTakeFirst();
   return Number(row?.seq ?? 0) + 1;
+}
+
+export async function openReviews(db: DbOrTrx, schoolId: string, pupilIds: string[]) {
+  if (pupilIds.length === 0) return [];
+  return db
+    .selectFrom('consent_reviews')
+    .selectAll()
+    .where('school_id', '=', schoolId)
+    .where('pupil_id', 'in', pupilIds)
+    .where('resolved_at', 'is', null)
+    .execute();
+}
+
+export async function reviewsOf(db: DbOrTrx, schoolId: string, pupilId: string) {
+  return db.selectFrom('consent_reviews').selectAll().where('school_id', '=', schoolId).where('pupil_id', '=', pupilId).orderBy('flagged_at').execute();
+}
+
+export async function insertReview(db: DbOrTrx, row: Insertable<ConsentReviewTable>): Promise<void> {
+  await db.insertInto('consent_reviews').values(row).execute();
+}
+
+export async function resolveReviews(
+  db: DbOrTrx,
+  schoolId: string,
+  pupilId: string,
+  changes: { resolved_at: string; resolved_by: string | null; resolution: string },
+): Promise<number> {
+  const result = await db
+    .updateTable('consent_reviews')
+    .set(changes)
+    .where('school_id', '=', schoolId)
+    .where('pupil_id', '=', pupilId)
+    .where('resolved_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }

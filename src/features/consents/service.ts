@@ -1,10 +1,11 @@
-import type { DatabaseHandle } from '../../db/database.js';
+import type { DatabaseHandle, DbOrTrx } from '../../db/database.js';
 import { isoNow, newId } from '../../db/helpers.js';
 import { serialise } from '../../db/locks.js';
 import type { AuditContext, AuditService } from '../../platform/audit/service.js';
-import { invalid, notFound } from '../../platform/errors.js';
+import { AppError, invalid, notFound } from '../../platform/errors.js';
+import type { Mailer } from '../../platform/mail.js';
 import type { SchoolService } from '../../platform/schools/service.js';
-import type { PeopleService } from '../people/service.js';
+import type { Person, PeopleService } from '../people/service.js';
 import * as repository from './repository.js';
 
 /** Policies 001, 002, 003 §7: consent for images by purpose. Defaults; schools add their own. */
@@ -17,13 +18,34 @@ export const defaultPurposes: ReadonlyArray<{ code: string; name: string }> = [
   { code: 'display_outside', name: 'Displays outside school (exhibitions)' },
   { code: 'press', name: 'Press and media' },
   { code: 'social_media', name: 'The school’s official social media' },
+  { code: 'remote_learning', name: 'Remote learning (live lessons from home)' },
 ];
+
+/** The remote-learning terms parents agree to (policy 000 appendix 5), in Haven's words; schools edit them. */
+export const remoteLearningTerms = `Live lessons happen during the school day, and staff join only from school devices and school accounts. Lessons are not recorded.
+
+- Please have your child ready at the start time, dressed as they would be for a school trip, in a shared room of the home (not a bedroom), with a plain background behind them.
+- Keep the camera steady and pointing at your child's head and shoulders.
+- Staff do not hold one-to-one calls. Where one has been agreed for a child with special educational needs, an adult from the family stays in the room and in view.
+- Please make sure nobody interrupts the lesson or uses unsuitable language while the microphone is on.
+- If anything worries you or your child during a lesson, tell the class teacher or the designated safeguarding lead.`;
+
+const defaultTerms: Record<string, string> = { remote_learning: remoteLearningTerms };
 
 export const decisions = ['given', 'refused', 'withdrawn'] as const;
 export type Decision = (typeof decisions)[number];
 export const methods = ['link', 'paper', 'in_person'] as const;
 
-export type ConsentState = 'allowed' | 'not_allowed' | 'awaiting';
+export type ConsentState = 'allowed' | 'not_allowed' | 'awaiting' | 'under_review';
+
+export const stateLabels: Record<ConsentState, string> = { allowed: 'Yes', not_allowed: 'No', awaiting: 'Not yet', under_review: 'Check first' };
+
+/** What a parent can do through a consent link (their own child, their own decisions). */
+export interface ParentLinks {
+  issue: (context: AuditContext, pupilId: string, parentId: string, purpose: 'consents') => Promise<string>;
+  check: (token: string, purpose: 'consents') => Promise<{ schoolId: string; link: { id: string }; pupil: Person; parent: Person }>;
+  spend: (trx: DbOrTrx, schoolId: string, linkId: string) => Promise<boolean>;
+}
 
 /**
  * Whether a pupil may appear for a purpose: a refusal or withdrawal by any parent with parental
@@ -41,24 +63,78 @@ export function consentState(
   return decided.some((decision) => decision === 'given') ? 'allowed' : 'awaiting';
 }
 
-export function createConsentService(deps: { handle: DatabaseHandle; clock: () => Date; audit: AuditService; people: PeopleService; schools: SchoolService }) {
-  const { handle, clock, audit, people, schools } = deps;
+export function createConsentService(deps: {
+  handle: DatabaseHandle;
+  clock: () => Date;
+  audit: AuditService;
+  people: PeopleService;
+  schools: SchoolService;
+  mailer: Mailer;
+  links: ParentLinks;
+}) {
+  const { handle, clock, audit, people, schools, mailer, links } = deps;
   const { db } = handle;
 
+  /** The school's purposes; defaults the school has never had are added (a retired one stays retired). */
   async function purposes(schoolId: string) {
     let rows = await repository.purposes(db, schoolId);
-    if (rows.length === 0) {
+    const missing = defaultPurposes.filter((purpose) => !rows.some((row) => row.code === purpose.code));
+    if (missing.length > 0) {
+      const start = rows.length;
       await repository.insertPurposes(
         db,
-        defaultPurposes.map((purpose, index) => ({ school_id: schoolId, id: newId(), code: purpose.code, name: purpose.name, sort: index, retired_at: null })),
+        missing.map((purpose, index) => ({
+          school_id: schoolId,
+          id: newId(),
+          code: purpose.code,
+          name: purpose.name,
+          sort: start + index,
+          retired_at: null,
+          terms: defaultTerms[purpose.code] ?? null,
+        })),
       );
       rows = await repository.purposes(db, schoolId);
     }
     return rows.filter((row) => row.retired_at === null);
   }
 
+  /** Records one decision (caller's transaction): serialised per pupil so the order is certain. */
+  async function insertDecision(
+    trx: DbOrTrx,
+    context: AuditContext,
+    input: { pupilId: string; purposeId: string; parentId: string; decision: Decision; method: string; note?: string | undefined },
+  ): Promise<void> {
+    await serialise(trx, handle.dialect, `consent:${input.pupilId}`);
+    await repository.insertDecision(trx, {
+      school_id: context.schoolId,
+      id: newId(),
+      pupil_id: input.pupilId,
+      purpose_id: input.purposeId,
+      parent_id: input.parentId,
+      seq: await repository.nextSeq(trx, context.schoolId, input.pupilId),
+      decision: input.decision,
+      method: input.method,
+      recorded_at: isoNow(clock),
+      recorded_by: context.actor?.kind === 'user' ? context.actor.userId : null,
+      note: input.note?.trim().slice(0, 500) || null,
+    });
+    await audit.record(
+      context,
+      `consent.${input.decision}`,
+      { type: 'person', id: input.pupilId },
+      { purposeId: input.purposeId, parentId: input.parentId, method: input.method },
+      trx,
+    );
+  }
+
   async function states(schoolId: string, pupilIds: string[]) {
-    const [list, school, decisionRows] = await Promise.all([purposes(schoolId), schools.get(schoolId), repository.decisionsFor(db, schoolId, pupilIds)]);
+    const [list, school, decisionRows, reviews] = await Promise.all([
+      purposes(schoolId),
+      schools.get(schoolId),
+      repository.decisionsFor(db, schoolId, pupilIds),
+      repository.openReviews(db, schoolId, pupilIds),
+    ]);
+    const underReview = new Set(reviews.map((review) => review.pupil_id));
     const guardians = new Map<string, string[]>();
     for (const pupilId of pupilIds) {
       guardians.set(
@@ -75,9 +151,13 @@ export function createConsentService(deps: { handle: DatabaseHandle; clock: () =
     }
     return {
       purposes: list,
-      stateOf: (pupilId: string, purposeId: string) =>
-        consentState(latest.get(`${pupilId}:${purposeId}`) ?? new Map(), guardians.get(pupilId) ?? [], school.settings.consentNeedsEveryParent),
+      // While a change of circumstances is reviewed, nobody may use the pupil's image: "check first".
+      stateOf: (pupilId: string, purposeId: string): ConsentState =>
+        underReview.has(pupilId)
+          ? 'under_review'
+          : consentState(latest.get(`${pupilId}:${purposeId}`) ?? new Map(), guardians.get(pupilId) ?? [], school.settings.consentNeedsEveryParent),
       latest,
+      reviews,
     };
   }
 
@@ -103,30 +183,7 @@ export function createConsentService(deps: { handle: DatabaseHandle; clock: () =
           { field: 'parentId', message: 'Choose a parent or carer with parental responsibility' },
         ]);
       }
-      await db.transaction().execute(async (trx) => {
-        await serialise(trx, handle.dialect, `consent:${input.pupilId}`);
-        const id = newId();
-        await repository.insertDecision(trx, {
-          school_id: context.schoolId,
-          id,
-          pupil_id: input.pupilId,
-          purpose_id: input.purposeId,
-          parent_id: input.parentId,
-          seq: await repository.nextSeq(trx, context.schoolId, input.pupilId),
-          decision: input.decision,
-          method: input.method,
-          recorded_at: isoNow(clock),
-          recorded_by: context.actor?.kind === 'user' ? context.actor.userId : null,
-          note: input.note?.trim() || null,
-        });
-        await audit.record(
-          context,
-          `consent.${input.decision}`,
-          { type: 'person', id: input.pupilId },
-          { purposeId: input.purposeId, parentId: input.parentId, method: input.method },
-          trx,
-        );
-      });
+      await db.transaction().execute((trx) => insertDecision(trx, context, { ...input, decision: input.decision as Decision }));
     },
 
     /** The "check before you post" grid: for a class, who may appear where. */
@@ -149,16 +206,160 @@ export function createConsentService(deps: { handle: DatabaseHandle; clock: () =
       const pupil = await people.get(schoolId, pupilId);
       if (pupil.kind !== 'pupil') throw notFound('pupil');
       const guardians = (await people.guardiansOf(schoolId, pupilId)).filter((guardian) => guardian.parentalResponsibility);
-      const { purposes: list, stateOf, latest } = await states(schoolId, [pupilId]);
+      const { purposes: list, stateOf, latest, reviews } = await states(schoolId, [pupilId]);
       return {
         pupil,
         guardians,
+        review: reviews[0] ?? null,
         purposes: list.map((purpose) => ({
           purpose,
           state: stateOf(pupilId, purpose.id),
           decisions: guardians.map((guardian) => ({ guardian, decision: latest.get(`${pupilId}:${purpose.id}`)?.get(guardian.id) ?? null })),
         })),
       };
+    },
+
+    /** "Circumstances changed" (e.g. custody): the pupil shows as "check first" everywhere until reviewed. */
+    async flagReview(context: AuditContext, pupilId: string, reason: string): Promise<void> {
+      const text = reason.trim();
+      if (!text || text.length > 500)
+        throw invalid('Say what has changed', [{ field: 'reason', message: 'Say briefly what has changed (500 characters or fewer)' }]);
+      const pupil = await people.get(context.schoolId, pupilId);
+      if (pupil.kind !== 'pupil') throw notFound('pupil');
+      await db.transaction().execute(async (trx) => {
+        await serialise(trx, handle.dialect, `consent:${pupilId}`);
+        if ((await repository.openReviews(trx, context.schoolId, [pupilId])).length > 0)
+          throw new AppError('CONFLICT', 'This pupil’s consents are already flagged for review');
+        await repository.insertReview(trx, {
+          school_id: context.schoolId,
+          id: newId(),
+          pupil_id: pupilId,
+          reason: text,
+          flagged_at: isoNow(clock),
+          flagged_by: context.actor?.kind === 'user' ? context.actor.userId : null,
+          resolved_at: null,
+          resolved_by: null,
+          resolution: null,
+        });
+        await audit.record(context, 'consent.review_flagged', { type: 'person', id: pupilId }, {}, trx);
+      });
+    },
+
+    async resolveReview(context: AuditContext, pupilId: string, resolution: string): Promise<void> {
+      const text = resolution.trim();
+      if (!text || text.length > 500)
+        throw invalid('Say what was decided', [{ field: 'resolution', message: 'Say what was checked and decided (500 characters or fewer)' }]);
+      await db.transaction().execute(async (trx) => {
+        const changed = await repository.resolveReviews(trx, context.schoolId, pupilId, {
+          resolved_at: isoNow(clock),
+          resolved_by: context.actor?.kind === 'user' ? context.actor.userId : null,
+          resolution: text,
+        });
+        if (changed === 0) throw notFound('consent review');
+        await audit.record(context, 'consent.review_resolved', { type: 'person', id: pupilId }, {}, trx);
+      });
+    },
+
+    /**
+     * Sends a parent with parental responsibility a single-use link to see and change their own
+     * decisions for this child: by email when the school holds an address; the link is also returned
+     * so the office can print it.
+     */
+    async sendLink(context: AuditContext, pupilId: string, parentId: string): Promise<{ url: string; emailedTo: string | null }> {
+      const pupil = await people.get(context.schoolId, pupilId);
+      if (pupil.kind !== 'pupil') throw notFound('pupil');
+      const url = await links.issue(context, pupilId, parentId, 'consents');
+      const parent = await people.get(context.schoolId, parentId);
+      if (parent.email) {
+        await mailer.send({
+          schoolId: context.schoolId,
+          to: parent.email,
+          subject: `Photographs and video of ${pupil.preferredFirstName ?? pupil.legalFirstName}: your choices`,
+          text: `You can see and change where the school may use photographs and video of your child here (the link works once, for 30 days):
+${url}
+
+You can change your mind at any time; a withdrawal takes effect at once.`,
+          secret: { value: url, keepUntilSent: false },
+        });
+      }
+      return { url, emailedTo: parent.email };
+    },
+
+    /** What a parent sees through their consent link: their own decisions for their own child. */
+    async openLink(token: string) {
+      const opened = await links.check(token, 'consents');
+      const { purposes: list, stateOf, latest } = await states(opened.schoolId, [opened.pupil.id]);
+      return {
+        ...opened,
+        purposes: list.map((purpose) => ({
+          purpose,
+          mine: latest.get(`${opened.pupil.id}:${purpose.id}`)?.get(opened.parent.id) ?? null,
+          state: stateOf(opened.pupil.id, purpose.id),
+        })),
+      };
+    },
+
+    /**
+     * A parent's choices through their link: yes gives consent, no refuses it (or withdraws one given
+     * before). Only changes are recorded; the link is spent in the same transaction.
+     */
+    async submitLink(
+      token: string,
+      input: { choices: Record<string, string>; fullName: string; ip: string | undefined },
+    ): Promise<{ changed: number; pupilName: string }> {
+      const opened = await this.openLink(token);
+      const fields = [];
+      if (!input.fullName.trim() || input.fullName.length > 100) fields.push({ field: 'fullName', message: 'Type your full name' });
+      const changes: Array<{ purposeId: string; decision: Decision }> = [];
+      for (const entry of opened.purposes) {
+        const choice = input.choices[entry.purpose.id] ?? '';
+        if (choice !== 'yes' && choice !== 'no') {
+          fields.push({ field: `purpose-${entry.purpose.id}`, message: `Choose yes or no for ${entry.purpose.name}` });
+          continue;
+        }
+        const decision: Decision = choice === 'yes' ? 'given' : entry.mine === 'given' ? 'withdrawn' : 'refused';
+        const unchanged = choice === 'yes' ? entry.mine === 'given' : entry.mine === 'refused' || entry.mine === 'withdrawn';
+        if (!unchanged) changes.push({ purposeId: entry.purpose.id, decision });
+      }
+      if (fields.length > 0) throw invalid('There is a problem with your answers', fields);
+      const context: AuditContext = { schoolId: opened.schoolId, ip: input.ip };
+      await db.transaction().execute(async (trx) => {
+        if (!(await links.spend(trx, opened.schoolId, opened.link.id))) throw new AppError('NOT_FOUND', 'This link has already been used.');
+        for (const change of changes) {
+          await insertDecision(trx, context, {
+            pupilId: opened.pupil.id,
+            purposeId: change.purposeId,
+            parentId: opened.parent.id,
+            decision: change.decision,
+            method: 'link',
+            note: `Online, signed ${input.fullName.trim()}`,
+          });
+        }
+      });
+      return { changed: changes.length, pupilName: opened.pupil.displayName };
+    },
+
+    /** Consent decisions and reviews for a pupil's chronology, oldest first. */
+    async historyOf(schoolId: string, pupilId: string) {
+      const [list, decisionRows, reviews, guardians] = await Promise.all([
+        repository.purposes(db, schoolId),
+        repository.decisionsFor(db, schoolId, [pupilId]),
+        repository.reviewsOf(db, schoolId, pupilId),
+        people.guardiansOf(schoolId, pupilId),
+      ]);
+      const purposeName = (id: string) => list.find((purpose) => purpose.id === id)?.name ?? 'a purpose';
+      const parentName = (id: string) => guardians.find((guardian) => guardian.id === id)?.displayName ?? 'a parent or carer';
+      const verbs: Record<string, string> = { given: 'gave consent', refused: 'refused consent', withdrawn: 'withdrew consent' };
+      return [
+        ...decisionRows.map((row) => ({
+          at: row.recorded_at,
+          text: `${parentName(row.parent_id)} ${verbs[row.decision] ?? row.decision} for ${purposeName(row.purpose_id)} (${row.method.replace('_', ' ')})`,
+        })),
+        ...reviews.flatMap((review) => [
+          { at: review.flagged_at, text: `Consents flagged for review: ${review.reason}` },
+          ...(review.resolved_at ? [{ at: review.resolved_at, text: `Consent review completed: ${review.resolution ?? ''}` }] : []),
+        ]),
+      ].sort((a, b) => a.at.localeCompare(b.at));
     },
   };
 }

@@ -452,9 +452,25 @@ export function registerIncidentRoutes(app: HavenApp, services: Services): void 
   app.get('/people/:personId/chronology', { config: { access: 'incident.respond' } }, async (request, reply) => {
     const { personId } = request.params as { personId: string };
     const chronology = await incidents.chronology(auditContext(request), personId);
+    // Consents and agreements from their own features, merged in time order with the incidents.
+    const schoolId = schoolIdOf(request);
+    const [consentHistory, signatures] = await Promise.all([
+      chronology.person.kind === 'pupil' ? services.consents.historyOf(schoolId, personId) : Promise.resolve([]),
+      services.agreements.signaturesOfPerson(schoolId, personId),
+    ]);
+    const methods: Record<string, string> = { online: 'online', parent_link: 'by a parent online', paper: 'on paper', class_session: 'in a class session' };
+    const entries = [
+      ...chronology.entries,
+      ...consentHistory.map((entry) => ({ at: entry.at, kind: 'note' as const, text: entry.text })),
+      ...signatures.map((signature) => ({
+        at: signature.signed_at,
+        kind: 'note' as const,
+        text: `${signature.title}, version ${signature.version}: signed ${methods[signature.method] ?? signature.method} (${signature.signed_name})`,
+      })),
+    ].sort((a, b) => b.at.localeCompare(a.at));
     return reply.render('features/incidents/views/chronology.njk', {
       title: `Chronology: ${chronology.person.displayName}`,
-      chronology,
+      chronology: { ...chronology, entries },
       backLink: `/people/${personId}`,
     });
   });

@@ -1,6 +1,6 @@
 import { sql, type Insertable, type Updateable } from 'kysely';
 import type { DbOrTrx } from '../../db/database.js';
-import type { GroupTable, PeopleImportTable, PersonTable, RoleHolderTable } from '../../db/schema.js';
+import type { GroupStaffTable, GroupTable, PeopleImportTable, PersonTable, RoleHolderTable } from '../../db/schema.js';
 
 export async function insertPerson(db: DbOrTrx, row: Insertable<PersonTable>): Promise<void> {
   await db.insertInto('people').values(row).execute();
@@ -170,4 +170,45 @@ export async function findImport(db: DbOrTrx, schoolId: string, id: string) {
 
 export async function updateImport(db: DbOrTrx, schoolId: string, id: string, changes: { mapping?: string; status?: string; summary?: string; csv?: string }) {
   await db.updateTable('people_imports').set(changes).where('school_id', '=', schoolId).where('id', '=', id).execute();
+}
+
+export async function staffOfGroup(db: DbOrTrx, schoolId: string, groupId: string) {
+  return db
+    .selectFrom('group_staff')
+    .innerJoin('people', (join) => join.onRef('people.school_id', '=', 'group_staff.school_id').onRef('people.id', '=', 'group_staff.person_id'))
+    .selectAll('people')
+    .where('group_staff.school_id', '=', schoolId)
+    .where('group_staff.group_id', '=', groupId)
+    .orderBy('people.legal_last_name')
+    .execute();
+}
+
+export async function classesTaughtBy(db: DbOrTrx, schoolId: string, personId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('group_staff')
+    .innerJoin('groups', (join) => join.onRef('groups.school_id', '=', 'group_staff.school_id').onRef('groups.id', '=', 'group_staff.group_id'))
+    .select('groups.code')
+    .where('group_staff.school_id', '=', schoolId)
+    .where('group_staff.person_id', '=', personId)
+    .where('groups.kind', '=', 'class')
+    .execute();
+  return rows.map((row) => row.code).sort((a, b) => a.localeCompare(b, 'en-GB', { numeric: true }));
+}
+
+export async function insertGroupStaff(db: DbOrTrx, row: Insertable<GroupStaffTable>): Promise<void> {
+  await db
+    .insertInto('group_staff')
+    .values(row)
+    .onConflict((conflict) => conflict.columns(['school_id', 'group_id', 'person_id']).doNothing())
+    .execute();
+}
+
+export async function deleteGroupStaff(db: DbOrTrx, schoolId: string, groupId: string, personId: string): Promise<number> {
+  const result = await db
+    .deleteFrom('group_staff')
+    .where('school_id', '=', schoolId)
+    .where('group_id', '=', groupId)
+    .where('person_id', '=', personId)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

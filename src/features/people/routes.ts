@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { HavenApp } from '../../app.js';
-import { AppError, invalid } from '../../platform/errors.js';
+import { AppError, invalid, notFound } from '../../platform/errors.js';
 import { allowed, auditContext, field, fieldList, formBody, handleForm, redirect, schoolIdOf, uploadedFile, type FormBody } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 import { fieldsFor, importFieldLabels, type ImportKind } from './import.js';
@@ -215,6 +215,40 @@ export function registerPeopleRoutes(app: HavenApp, services: Services): void {
   app.get('/groups', { config: { access: 'groups.read' } }, async (request, reply) => {
     const groups = await people.listGroups(schoolIdOf(request));
     return reply.render('features/people/views/groups.njk', { title: 'Groups', groups, canSeePeople: allowed(request, 'people.read') });
+  });
+
+  // The staff who teach a class: they see their class's consent grid and, later, its reports.
+  async function classStaffPage(request: FastifyRequest, groupId: string, extra: Record<string, unknown> = {}) {
+    const schoolId = schoolIdOf(request);
+    const group = await people.getGroup(schoolId, groupId);
+    if (group.kind !== 'class') throw notFound('class');
+    const [teachers, staff] = await Promise.all([people.staffOfGroup(schoolId, groupId), people.list(schoolId, { kind: 'staff', status: 'current' }, 1, 2000)]);
+    return {
+      title: `${group.name}: staff`,
+      group,
+      teachers,
+      staffItems: staff.people
+        .filter((person) => !teachers.some((teacher) => teacher.id === person.id))
+        .map((person) => ({ value: person.id, text: `${person.legalLastName}, ${person.legalFirstName}${person.jobTitle ? ` (${person.jobTitle})` : ''}` })),
+      canManage: allowed(request, 'people.manage'),
+      backLink: '/groups',
+      ...extra,
+    };
+  }
+
+  app.get('/groups/:groupId/staff', { config: { access: 'groups.read' } }, async (request, reply) => {
+    const { groupId } = request.params as { groupId: string };
+    return reply.render('features/people/views/class-staff.njk', await classStaffPage(request, groupId));
+  });
+
+  app.post('/groups/:groupId/staff', { config: { access: 'people.manage' } }, async (request, reply) => {
+    const { groupId } = request.params as { groupId: string };
+    const body = formBody(request);
+    return handleForm(reply, 'features/people/views/class-staff.njk', await classStaffPage(request, groupId), async () => {
+      if (field(body, 'remove')) await people.removeGroupStaff(schoolIdOf(request), groupId, field(body, 'remove'), auditContext(request));
+      else await people.assignGroupStaff(schoolIdOf(request), groupId, field(body, 'personId'), auditContext(request));
+      return redirect(reply, `/groups/${groupId}/staff`);
+    });
   });
 
   // MIS import.

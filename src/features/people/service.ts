@@ -88,6 +88,20 @@ export function toPerson(row: PersonTable): Person {
   };
 }
 
+/**
+ * Whether a person is cleared for ICT access and which filtering group applies; computed by the
+ * access register (agreements) and offered here so other features (filtering) ask the people service.
+ */
+export interface Clearance {
+  cleared: boolean;
+  reason: string;
+  since: string | null;
+  groupKind: 'all_staff' | 'governors' | 'key_stage' | 'guests' | 'uncleared';
+  groupCode: string;
+}
+
+export type ClearanceProvider = (schoolId: string, personIds: readonly string[]) => Promise<Map<string, Clearance>>;
+
 export type GroupKind = 'class' | 'year_group' | 'key_stage' | 'all_staff' | 'governors' | 'guests';
 
 export const groupKindLabels: Record<GroupKind, string> = {
@@ -166,6 +180,7 @@ export interface ImportOutcome {
 export function createPeopleService(deps: { handle: DatabaseHandle; clock: () => Date; audit: AuditService; users: UserService }) {
   const { handle, clock, audit, users } = deps;
   const { db } = handle;
+  let clearanceProvider: ClearanceProvider | undefined;
 
   async function syncMemberships(
     trx: DbOrTrx,
@@ -338,6 +353,46 @@ export function createPeopleService(deps: { handle: DatabaseHandle; clock: () =>
       if (unique.length === 0) return new Map();
       const rows = await repository.peopleByIds(trx, schoolId, unique);
       return new Map(rows.map((row) => [row.id, toPerson(row)]));
+    },
+
+    /** Set once by the composition root: the access register answers clearance questions. */
+    useClearance(provider: ClearanceProvider): void {
+      clearanceProvider = provider;
+    },
+
+    /** Who is cleared for ICT access, and which filtering group applies to each. */
+    async clearance(schoolId: string, personIds: readonly string[]): Promise<Map<string, Clearance>> {
+      if (!clearanceProvider) throw new Error('No clearance provider: the access register is not wired in');
+      return clearanceProvider(schoolId, personIds);
+    },
+
+    /** The staff who teach a class group. */
+    async staffOfGroup(schoolId: string, groupId: string): Promise<Person[]> {
+      return (await repository.staffOfGroup(db, schoolId, groupId)).map(toPerson);
+    },
+
+    /** The class names a member of staff teaches (for "your classes" views). */
+    async classesTaughtBy(schoolId: string, personId: string): Promise<string[]> {
+      return repository.classesTaughtBy(db, schoolId, personId);
+    },
+
+    async assignGroupStaff(schoolId: string, groupId: string, personId: string, context: AuditContext): Promise<void> {
+      const group = await repository.findGroup(db, schoolId, groupId);
+      if (!group || group.kind !== 'class') throw notFound('class');
+      const person = await repository.findPerson(db, schoolId, personId);
+      if (!person || person.kind !== 'staff' || person.status !== 'current')
+        throw invalid('Choose a current member of staff', [{ field: 'personId', message: 'Choose a current member of staff' }]);
+      await db.transaction().execute(async (trx) => {
+        await repository.insertGroupStaff(trx, { school_id: schoolId, group_id: groupId, person_id: personId, created_at: isoNow(clock) });
+        await audit.record(context, 'group.staff_assigned', { type: 'group', id: groupId }, { personId }, trx);
+      });
+    },
+
+    async removeGroupStaff(schoolId: string, groupId: string, personId: string, context: AuditContext): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        if ((await repository.deleteGroupStaff(trx, schoolId, groupId, personId)) === 0) throw notFound('teacher of this class');
+        await audit.record(context, 'group.staff_removed', { type: 'group', id: groupId }, { personId }, trx);
+      });
     },
 
     async idsInClass(schoolId: string, className: string): Promise<string[]> {
