@@ -281,13 +281,16 @@ export function createAccessRegister(deps: {
 
     /** The technician records that network accounts now exist for these (cleared) people. */
     async recordAccounts(context: AuditContext, personIds: readonly string[]): Promise<number> {
-      const cleared = new Set((await compute(context.schoolId)).filter((entry) => entry.cleared).map((entry) => entry.person.id));
+      const entries = new Map((await compute(context.schoolId)).map((entry) => [entry.person.id, entry]));
       const chosen = [...new Set(personIds)];
-      const refused = chosen.filter((id) => !cleared.has(id));
-      if (refused.length > 0)
-        throw invalid('Accounts can only be recorded for people who are cleared for ICT access', [
-          { field: 'personIds', message: 'Choose people who are cleared' },
-        ]);
+      if (chosen.length === 0)
+        throw invalid('Tick the people whose accounts you have made', [{ field: 'personIds', message: 'Tick the people whose accounts you have made' }]);
+      const refused = chosen.filter((id) => !entries.get(id)?.cleared);
+      if (refused.length > 0) {
+        const names = refused.map((id) => entries.get(id)?.person.displayName ?? 'someone not in the register').join(', ');
+        const message = `${names}: accounts can only be recorded for people who are cleared for ICT access`;
+        throw invalid(message, [{ field: 'personIds', message }]);
+      }
       const by = context.actor?.kind === 'user' ? context.actor.userId : null;
       await db.transaction().execute(async (trx) => {
         for (const id of chosen) await repository.markProvisioned(trx, context.schoolId, id, isoNow(clock), by);
@@ -300,7 +303,7 @@ export function createAccessRegister(deps: {
     async removeAccess(context: AuditContext, personIds: readonly string[]): Promise<number> {
       const leavers = new Map((await this.leaversWithAccess(context.schoolId)).map((entry) => [entry.person.id, entry]));
       const chosen = [...new Set(personIds)];
-      if (chosen.some((id) => !leavers.has(id)))
+      if (chosen.length === 0 || chosen.some((id) => !leavers.has(id)))
         throw invalid('Choose leavers from the list', [{ field: 'personIds', message: 'Choose leavers from the list' }]);
       const by = context.actor?.kind === 'user' ? context.actor.userId : null;
       const now = isoNow(clock);

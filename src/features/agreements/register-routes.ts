@@ -5,6 +5,8 @@ import { allowed, auditContext, fieldList, formBody, handleForm, redirect, schoo
 import type { Services } from '../../services.js';
 import { agreementStateLabels, categoryLabels, type Category, type RegisterEntry } from './access-register.js';
 
+const categoryPlurals: Record<Category, string> = { staff: 'Staff', governor: 'Governors', pupil: 'Pupils', guest: 'Visitors and community users' };
+
 interface RegisterFilter {
   category: Category | '';
   status: 'cleared' | 'not_cleared' | '';
@@ -48,7 +50,7 @@ export function registerAccessRegisterRoutes(app: HavenApp, services: Services):
     const shown = apply(entries, filter);
     const summary = (Object.keys(categoryLabels) as Category[]).map((category) => {
       const mine = entries.filter((entry) => entry.category === category);
-      return { category, label: categoryLabels[category], total: mine.length, cleared: mine.filter((entry) => entry.cleared).length };
+      return { category, plural: categoryPlurals[category], total: mine.length, cleared: mine.filter((entry) => entry.cleared).length };
     });
     const query = request.query as Record<string, string | undefined>;
     return {
