@@ -4,6 +4,9 @@ interface NavigationEntry {
   href: string;
   text: string;
   permission: Permission;
+  /** Administration pages are listed on /admin rather than in the top navigation. */
+  admin?: true;
+  description?: string;
 }
 
 const entries: NavigationEntry[] = [
@@ -16,17 +19,56 @@ const entries: NavigationEntry[] = [
   { href: '/access-register', text: 'Access register', permission: 'accessRegister.read' },
   { href: '/groups', text: 'Groups', permission: 'groups.read' },
   { href: '/who-to-tell', text: 'Who to tell', permission: 'rolesRegister.read' },
-  { href: '/admin/users', text: 'Accounts', permission: 'users.read' },
-  { href: '/audit', text: 'Audit trail', permission: 'audit.read' },
-  { href: '/admin/api-tokens', text: 'API tokens', permission: 'apiTokens.manage' },
-  { href: '/admin/settings', text: 'Settings', permission: 'school.manage' },
-  { href: '/admin/incident-types', text: 'Incident settings', permission: 'incidentSettings.manage' },
+  {
+    href: '/admin/users',
+    text: 'Accounts',
+    permission: 'users.read',
+    admin: true,
+    description: 'Invite people, give roles, disable accounts, reset two-factor.',
+  },
+  { href: '/audit', text: 'Audit trail', permission: 'audit.read', admin: true, description: 'Who did what and when, hash-chained so changes show.' },
+  {
+    href: '/admin/api-tokens',
+    text: 'API tokens',
+    permission: 'apiTokens.manage',
+    admin: true,
+    description: 'Tokens for integrations such as the MIS and the proxies.',
+  },
+  {
+    href: '/admin/settings',
+    text: 'Settings',
+    permission: 'school.manage',
+    admin: true,
+    description: 'Sessions, passwords, consent rules and other school settings.',
+  },
+  {
+    href: '/admin/incident-types',
+    text: 'Incident settings',
+    permission: 'incidentSettings.manage',
+    admin: true,
+    description: 'Incident types, who is alerted, and the sanctions matrices.',
+  },
 ];
 
-/** The service navigation for an actor: only what they may open. */
+/** The service navigation for an actor: only what they may open; administration pages behind one "Admin" link. */
 export function navigationFor(actor: Actor | undefined, currentPath: string) {
   const path = currentPath.split('?')[0] ?? '/';
-  return entries
-    .filter((entry) => can(actor, entry.permission))
-    .map((entry) => ({ href: entry.href, text: entry.text, active: entry.href === '/' ? path === '/' : path.startsWith(entry.href) }));
+  const visible = entries.filter((entry) => can(actor, entry.permission));
+  const top = visible.filter((entry) => !entry.admin).map((entry) => ({ href: entry.href, text: entry.text }));
+  if (visible.some((entry) => entry.admin)) top.push({ href: '/admin', text: 'Admin' });
+  const adminPaths = visible.filter((entry) => entry.admin).map((entry) => entry.href);
+  return top.map((entry) => ({
+    ...entry,
+    active:
+      entry.href === '/'
+        ? path === '/'
+        : entry.href === '/admin'
+          ? path === '/admin' || adminPaths.some((href) => path.startsWith(href))
+          : path.startsWith(entry.href) && !adminPaths.some((href) => path.startsWith(href)),
+  }));
+}
+
+/** The administration pages an actor may open, for the /admin page. */
+export function adminPagesFor(actor: Actor | undefined) {
+  return entries.filter((entry) => entry.admin && can(actor, entry.permission)).map(({ href, text, description }) => ({ href, text, description }));
 }

@@ -146,7 +146,9 @@ for (const dialect of dialects()) {
 
     it('prints one letter per parent with parental responsibility, signs once, then refuses the same, a tampered or an expired link', async () => {
       const { pupil } = await family('1R');
-      const letters = await lead.get('/agreements/letters?class=1R');
+      assert.doesNotMatch((await lead.get('/agreements/letters')).body, /data-qa="letter-url"/, 'viewing the page issues nothing');
+      assert.equal((await lead.post('/agreements/letters', { class: 'ZZ' })).statusCode, 400);
+      const letters = await lead.post('/agreements/letters', { class: '1R' });
       assert.match(letters.body, /data-qa="letter-count">1 letter for class 1R/);
       assert.match(letters.body, /<svg/);
       const url = /data-qa="letter-url">([^<]+)</.exec(letters.body)![1]!;

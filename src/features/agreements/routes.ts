@@ -171,11 +171,26 @@ export function registerAgreementRoutes(app: HavenApp, services: Services): void
     });
   });
 
-  app.get('/agreements/letters', { config: { access: 'agreements.manage' } }, async (request, reply) => {
-    const query = request.query as Record<string, string | undefined>;
-    const className = query.class?.trim().slice(0, 40) ?? '';
-    const letters = className ? await agreements.lettersForClass(auditContext(request), className) : [];
-    return reply.render('features/agreements/views/letters.njk', { title: 'Induction letters', className, letters, backLink: '/agreements' });
+  app.get('/agreements/letters', { config: { access: 'agreements.manage' } }, async (_request, reply) =>
+    reply.render('features/agreements/views/letters.njk', {
+      title: 'Induction letters',
+      className: '',
+      outstanding: false,
+      letters: [],
+      backLink: '/agreements',
+    }),
+  );
+
+  // Making letters issues new links (ending earlier unused ones), so it is a POST, not a page view.
+  app.post('/agreements/letters', { config: { access: 'agreements.manage' } }, async (request, reply) => {
+    const body = formBody(request);
+    const className = field(body, 'class').trim().slice(0, 40);
+    const outstanding = fieldList(body, 'outstanding').includes('yes');
+    const view = { title: 'Induction letters', className, outstanding, letters: [] as unknown[], backLink: '/agreements' };
+    return handleForm(reply, 'features/agreements/views/letters.njk', view, async () => {
+      const letters = await agreements.lettersForClass(auditContext(request), className, { outstandingOnly: outstanding });
+      return reply.render('features/agreements/views/letters.njk', { ...view, letters });
+    });
   });
 
   // Parents sign without an account, through a single-use link.

@@ -497,13 +497,30 @@ export function createAgreementService(deps: {
       return signatures.map((signature) => ({ ...signature, title: rows.find((row) => row.id === signature.template_id)?.title ?? '' }));
     },
 
-    /** Induction letters for a class: one per parent with parental responsibility, each with its own link and QR code. */
-    async lettersForClass(context: AuditContext, className: string) {
+    /**
+     * Induction letters for a class: one per parent with parental responsibility, each with its own
+     * link and QR code; `outstandingOnly` for reminder letters to those whose agreement is not in.
+     */
+    async lettersForClass(context: AuditContext, className: string, options: { outstandingOnly?: boolean } = {}) {
+      if (!className) throw invalid('Enter a class', [{ field: 'class', message: 'Enter the class, for example 3K' }]);
       const pupils = (await people.list(context.schoolId, { kind: 'pupil', status: 'current' }, 1, 5000)).people.filter(
         (pupil) => pupil.className === className,
       );
+      if (pupils.length === 0)
+        throw invalid(`There are no pupils in class ${className}`, [{ field: 'class', message: `There are no pupils in class ${className}` }]);
+      const parentTemplate = await templateFor(context.schoolId, 'parent');
+      const current = (await repository.versionsOf(db, context.schoolId, parentTemplate.id)).find((version) => version.status === 'published');
+      const signatures = await repository.signaturesOf(
+        db,
+        context.schoolId,
+        parentTemplate.id,
+        pupils.map((pupil) => pupil.id),
+      );
       const letters = [];
-      for (const pupil of pupils) {
+      for (const pupil of pupils.sort((a, b) => a.legalLastName.localeCompare(b.legalLastName))) {
+        const latest = signatures.find((signature) => signature.person_id === pupil.id);
+        const state = agreementState(latest, current?.id ?? null, parentTemplate.renewal_months, clock());
+        if (options.outstandingOnly && state === 'signed') continue;
         for (const parent of (await people.guardiansOf(context.schoolId, pupil.id)).filter((guardian) => guardian.parentalResponsibility)) {
           const url = await this.issueParentLink(context, pupil.id, parent.id);
           letters.push({ pupil, parent, url, qrSvg: await QRCode.toString(url, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' }) });

@@ -186,6 +186,52 @@ export function createConsentService(deps: {
       await db.transaction().execute((trx) => insertDecision(trx, context, { ...input, decision: input.decision as Decision }));
     },
 
+    /**
+     * Many decisions at once (the demo school; bringing records over from a spreadsheet): each is
+     * checked as one recorded by hand, and all are written in one transaction or none.
+     */
+    async recordMany(
+      context: AuditContext,
+      inputs: ReadonlyArray<{ pupilId: string; purposeId: string; parentId: string; decision: Decision; method: string; note?: string }>,
+    ): Promise<number> {
+      const known = new Set((await purposes(context.schoolId)).map((purpose) => purpose.id));
+      const responsible = new Map<string, Set<string>>();
+      for (const [index, input] of inputs.entries()) {
+        if (!responsible.has(input.pupilId)) {
+          const guardians = await people.guardiansOf(context.schoolId, input.pupilId);
+          responsible.set(input.pupilId, new Set(guardians.filter((guardian) => guardian.parentalResponsibility).map((guardian) => guardian.id)));
+        }
+        const where = `Decision ${index + 1}`;
+        if (!(decisions as readonly string[]).includes(input.decision)) throw invalid(`${where}: choose given, refused or withdrawn`);
+        if (!(methods as readonly string[]).includes(input.method)) throw invalid(`${where}: choose how the decision was given`);
+        if (!known.has(input.purposeId)) throw invalid(`${where}: unknown purpose`);
+        if (!responsible.get(input.pupilId)!.has(input.parentId)) throw invalid(`${where}: only a parent or carer with parental responsibility can decide`);
+      }
+      await db.transaction().execute(async (trx) => {
+        const seqs = new Map<string, number>();
+        for (const input of inputs) {
+          if (!seqs.has(input.pupilId)) await serialise(trx, handle.dialect, `consent:${input.pupilId}`);
+          const seq = seqs.get(input.pupilId) ?? (await repository.nextSeq(trx, context.schoolId, input.pupilId));
+          seqs.set(input.pupilId, seq + 1);
+          await repository.insertDecision(trx, {
+            school_id: context.schoolId,
+            id: newId(),
+            pupil_id: input.pupilId,
+            purpose_id: input.purposeId,
+            parent_id: input.parentId,
+            seq,
+            decision: input.decision,
+            method: input.method,
+            recorded_at: isoNow(clock),
+            recorded_by: context.actor?.kind === 'user' ? context.actor.userId : null,
+            note: input.note ?? null,
+          });
+        }
+        await audit.record(context, 'consent.recorded_many', null, { decisions: inputs.length }, trx);
+      });
+      return inputs.length;
+    },
+
     /** The "check before you post" grid: for a class, who may appear where. */
     async grid(schoolId: string, className: string) {
       const pupils = (await people.list(schoolId, { kind: 'pupil', status: 'current' }, 1, 5000)).people.filter((pupil) => pupil.className === className);

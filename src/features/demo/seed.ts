@@ -415,6 +415,7 @@ export async function seedDemoSchool(services: Services, options: { seed?: numbe
     }
   });
   await seedDemoIncidents(services, schoolId, next);
+  await seedDemoAgreementsAndConsents(services, schoolId, next);
   return { schoolId, accounts, counts };
 }
 
@@ -536,4 +537,95 @@ async function seedDemoIncidents(services: Services, schoolId: string, next: () 
       });
     }
   }
+}
+
+/**
+ * Class staff, signed agreements, consents and a guest, so the access register, the consent grid and
+ * the reminders have something true to show. A few people are left outstanding on purpose.
+ */
+async function seedDemoAgreementsAndConsents(services: Services, schoolId: string, next: () => number): Promise<void> {
+  const context: AuditContext = { schoolId };
+  const { people, agreements, consents } = services;
+  const groups = await people.listGroups(schoolId);
+  const staff = (await people.list(schoolId, { kind: 'staff', status: 'current' }, 1, 1000)).people;
+  for (const member of staff) {
+    const className = /^Class teacher, (\S+)$/.exec(member.jobTitle ?? '')?.[1];
+    const group = groups.find((candidate) => candidate.kind === 'class' && candidate.code === className);
+    if (group) await people.assignGroupStaff(schoolId, group.id, member.id, context);
+  }
+
+  // Staff and governors signed at the start of term; the demo teacher and a few others have not yet.
+  const governors = (await people.list(schoolId, { kind: 'governor', status: 'current' }, 1, 100)).people;
+  for (const [index, person] of [...staff, ...governors].entries()) {
+    if (person.email === `teacher@${demoDomain}` || index % 9 === 8) continue;
+    await agreements.recordPaper(context, {
+      audience: 'staff',
+      personId: person.id,
+      signedOn: `2026-09-${String(1 + (index % 5)).padStart(2, '0')}`,
+      signedName: `${person.legalFirstName} ${person.legalLastName}`,
+    });
+  }
+
+  // Parents returned the reply slip for most pupils; most classes have held their agreement session.
+  const pupils = (await people.list(schoolId, { kind: 'pupil', status: 'current' }, 1, 1000)).people;
+  const purposes = await consents.purposes(schoolId);
+  const decisions: Array<{ pupilId: string; purposeId: string; parentId: string; decision: 'given' | 'refused' | 'withdrawn'; method: string }> = [];
+  for (const pupil of pupils) {
+    const parent = (await people.guardiansOf(schoolId, pupil.id)).find((guardian) => guardian.parentalResponsibility);
+    if (!parent) continue;
+    if (next() < 0.88)
+      await agreements.recordPaper(context, {
+        audience: 'parent',
+        personId: pupil.id,
+        parentId: parent.id,
+        signedOn: `2026-09-${String(2 + Math.floor(next() * 20)).padStart(2, '0')}`,
+        signedName: `${parent.legalFirstName} ${parent.legalLastName}`,
+      });
+    if (next() < 0.08) continue; // no consent form back yet
+    for (const purpose of purposes) {
+      const refused = next() < (purpose.code === 'press' || purpose.code === 'social_media' ? 0.15 : 0.05);
+      decisions.push({ pupilId: pupil.id, purposeId: purpose.id, parentId: parent.id, decision: refused ? 'refused' : 'given', method: 'paper' });
+    }
+    // Now and then a parent changes their mind about social media.
+    if (next() < 0.04) {
+      const socialMedia = purposes.find((purpose) => purpose.code === 'social_media');
+      if (socialMedia) decisions.push({ pupilId: pupil.id, purposeId: socialMedia.id, parentId: parent.id, decision: 'withdrawn', method: 'in_person' });
+    }
+  }
+  await consents.recordMany(context, decisions);
+  const classes = [...new Set(pupils.map((pupil) => pupil.className).filter((name): name is string => Boolean(name)))];
+  for (const className of classes.filter((_, index) => index % 7 !== 3)) {
+    const session = await agreements.classSession(context, className);
+    if (!session) continue;
+    const agreed = session.pupils.filter(() => next() < 0.93).map((entry) => entry.pupil.id);
+    await agreements.recordClassAgreements(context, { className, versionId: session.current.id, pupilIds: agreed });
+  }
+
+  // A community user with time-limited guest access, and a visitor who has not signed.
+  const coach = await people.create(
+    schoolId,
+    {
+      kind: 'visitor',
+      legalFirstName: 'Robin',
+      legalLastName: 'Tennant',
+      organisation: 'Harbourside Chess Club (community user)',
+      email: `chess.club@${demoDomain}`,
+    },
+    context,
+  );
+  await agreements.recordPaper(context, { audience: 'community', personId: coach.id, signedOn: '2026-10-01', signedName: 'Robin Tennant' });
+  const today = services.clock().toISOString().slice(0, 10);
+  const inSixMonths = new Date(services.clock().getTime() + 182 * 86_400_000).toISOString().slice(0, 10);
+  await agreements.grantGuestAccess(context, {
+    personId: coach.id,
+    sponsor: 'Hannah Whitcombe',
+    purpose: 'After-school chess club',
+    startsOn: today,
+    expiresOn: inSixMonths,
+  });
+  await people.create(
+    schoolId,
+    { kind: 'visitor', legalFirstName: 'Sam', legalLastName: 'Lowther', organisation: 'Supply teacher (agency)', email: `supply@${demoDomain}` },
+    context,
+  );
 }

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { HavenApp } from '../../app.js';
 import { AppError, invalid, notFound } from '../../platform/errors.js';
 import { allowed, auditContext, field, fieldList, formBody, handleForm, redirect, schoolIdOf, uploadedFile, type FormBody } from '../../platform/http.js';
+import { adminPagesFor } from '../../platform/navigation.js';
 import type { Services } from '../../services.js';
 import { fieldsFor, importFieldLabels, type ImportKind } from './import.js';
 import { parseDate, personKindLabels, personKinds, postLabels, posts, yearLabel, type PersonInput, type PersonKind } from './schema.js';
@@ -73,6 +74,13 @@ function pageOf(request: FastifyRequest): number {
 
 export function registerPeopleRoutes(app: HavenApp, services: Services): void {
   const { people, users } = services;
+
+  // The administration pages this person may open (they sit behind one "Admin" link).
+  app.get('/admin', { config: { access: 'signed-in' } }, async (request, reply) => {
+    const pages = adminPagesFor(request.actor);
+    if (pages.length === 0) throw notFound('page');
+    return reply.render('platform/views/admin.njk', { title: 'Admin', pages });
+  });
 
   app.get('/', { config: { access: 'signed-in' } }, async (request, reply) => {
     const schoolId = schoolIdOf(request);
