@@ -82,7 +82,8 @@ for (const dialect of dialects()) {
       const response = await technician.get('/access-register.csv');
       assert.equal(response.statusCode, 200);
       assert.match(String(response.headers['content-type']), /^text\/csv/);
-      const [header, ...records] = parse<string[]>(response.body, { relax_column_count: false });
+      const rows: string[][] = parse(response.body, { relax_column_count: false });
+      const [header, ...records] = rows;
       assert.deepEqual(header, ['Name', 'Category', 'Class or job title', 'Cleared', 'Reason', 'Cleared since', 'Filtering', 'Network account recorded']);
       // Everything but the free-text reason, compared as a multiset (names can repeat).
       const actual = records.map((row) => [row[0]!, row[1]!, row[2]!, row[3]!, row[5]!, row[6]!, row[7]!].join('|')).sort();
