@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { compileSnapshot } from './compile.js';
+import { FilterEngine, loadSnapshot, readBlockToken } from './engine.js';
+import type { FilterModel } from './model.js';
+
+const hour = 3_600_000;
+const now = Date.parse('2026-11-23T10:00:00Z'); // a Monday, 10:00 in London
+
+function model(overrides: Partial<FilterModel> = {}): FilterModel {
+  return {
+    version: 'v1',
+    timeZone: 'Europe/London',
+    categories: [
+      { code: 'csam', name: 'Child sexual abuse content (IWF)', illegal: true },
+      { code: 'pornography', name: 'Pornography', illegal: false },
+      { code: 'games', name: 'Games', illegal: false },
+      { code: 'social', name: 'Social networking', illegal: false },
+      { code: 'education', name: 'Education', illegal: false },
+    ],
+    lists: [
+      { id: 'iwf', kind: 'category', category: 'csam', domains: ['illegal.example'], urls: ['host.example/bad/page'] },
+      { id: 'porn', kind: 'category', category: 'pornography', domains: ['adult.example', 'example.com'], urls: [] },
+      { id: 'games', kind: 'category', category: 'games', domains: ['games.example', 'play.adult.example'], urls: ['videos.example/games'] },
+      { id: 'social', kind: 'category', category: 'social', domains: ['social.example', 'xn--bcher-kva.example'], urls: [] },
+      { id: 'edu', kind: 'category', category: 'education', domains: ['learn.example'], urls: [] },
+      { id: 'ks2-allow', kind: 'allow', domains: ['social.example', 'illegal.example'], urls: [] },
+      { id: 'ks2-deny', kind: 'deny', domains: ['learn.example', 'social.example'], urls: [] },
+      { id: 'eyfs-allow', kind: 'allow', domains: ['learn.example', 'cbeebies.example'], urls: [] },
+    ],
+    policies: [
+      { group: 'staff', name: 'Staff', blockedCategories: ['pornography'], allowListOnly: false, safeSearch: false },
+      {
+        group: 'KS2',
+        name: 'Key stage 2',
+        blockedCategories: ['pornography', 'games', 'social'],
+        allowListOnly: false,
+        safeSearch: true,
+        allowListId: 'ks2-allow',
+        denyListId: 'ks2-deny',
+        timeWindows: [{ days: [1, 2, 3, 4, 5], from: 12 * 60, to: 13 * 60, allowCategories: ['games'] }],
+      },
+      {
+        group: 'EYFS',
+        name: 'Early years',
+        blockedCategories: ['pornography', 'games', 'social'],
+        allowListOnly: true,
+        safeSearch: true,
+        allowListId: 'eyfs-allow',
+      },
+      { group: 'uncleared', name: 'Not cleared', blockedCategories: ['pornography', 'games', 'social'], allowListOnly: true, safeSearch: true },
+    ],
+    exceptions: [
+      { id: 'exc-games', group: 'staff', domain: 'games.example', startsAt: now - hour, endsAt: now + hour },
+      { id: 'exc-social', group: 'KS2', category: 'social', startsAt: now + hour, endsAt: now + 2 * hour },
+      { id: 'exc-illegal', group: 'staff', domain: 'illegal.example', startsAt: now - hour, endsAt: now + hour },
+      { id: 'exc-csam', group: 'staff', category: 'csam', startsAt: now - hour, endsAt: now + hour },
+      { id: 'exc-videos', group: 'KS2', url: 'videos.example/games/maths', startsAt: now - hour, endsAt: now + hour },
+    ],
+    networks: [
+      { cidr: '10.20.0.0/16', groups: ['KS2'] },
+      { cidr: '10.30.1.0/24', groups: ['EYFS'] },
+      { cidr: 'fd00:1::/32', groups: ['KS2'] },
+    ],
+    users: [
+      { username: 'T.Teacher', groups: ['staff'] },
+      { username: 'pupil.four', groups: ['KS2'] },
+    ],
+    defaultGroups: ['uncleared'],
+    blockPageUrl: 'https://haven.school.test/blocked',
+    ...overrides,
+  };
+}
+
+function engineFor(m: FilterModel = model()) {
+  return new FilterEngine(loadSnapshot(compileSnapshot(m, { blockTokenKey: 'test-key' }).bytes));
+}
+
+describe('the filtering engine: precedence', () => {
+  const engine = engineFor();
+  const staff = { user: 't.teacher' };
+  const ks2 = { ip: '10.20.4.5' };
+  const eyfs = { ip: '10.30.1.9' };
+  const cases: Array<[string, { ip?: string; user?: string }, string, 'allow' | 'block', string, string | null, number?]> = [
+    // [what, who, url, action, rule, category, time offset]
+    ['illegal content is blocked for staff', staff, 'http://illegal.example/', 'block', 'illegal', 'csam'],
+    ['an exception cannot lift illegal content (domain or category)', staff, 'http://www.illegal.example/x', 'block', 'illegal', 'csam'],
+    ['an allow list cannot lift illegal content', ks2, 'http://illegal.example/', 'block', 'illegal', 'csam'],
+    ['an illegal URL entry blocks that page', staff, 'http://host.example/bad/page?x=1', 'block', 'illegal', 'csam'],
+    ['the illegal URL entry does not block a sibling path', staff, 'http://host.example/bad/pages', 'allow', 'default', null],
+    ['a category blocked for the group', ks2, 'http://games.example/', 'block', 'category', 'games'],
+    ['an exception lifts a category block for its group', staff, 'http://games.example/', 'allow', 'exception:exc-games', null],
+    ['the exception ends with its period', staff, 'http://games.example/', 'allow', 'category', 'games', 2 * hour],
+    ['a category exception only within its period (not yet)', ks2, 'http://social.example/', 'block', 'deny-list', null],
+    ['deny beats allow', ks2, 'http://social.example/', 'block', 'deny-list', null],
+    ['the deny list applies to subdomains', ks2, 'http://a.learn.example/', 'block', 'deny-list', null],
+    ['the walled garden allows its allow list', eyfs, 'http://cbeebies.example/', 'allow', 'allow-list', null],
+    ['the walled garden blocks anything else', eyfs, 'http://unknown.example/', 'block', 'walled-garden', null],
+    ['the walled garden blocks a categorised site that is not blocked', eyfs, 'http://learn-more.example/', 'block', 'walled-garden', null],
+    ['uncleared people get the most restrictive policy', {}, 'http://unknown.example/', 'block', 'walled-garden', null],
+    ['example.com blocks a.b.example.com', staff, 'http://a.b.example.com/page', 'block', 'category', 'pornography'],
+    ['but not notexample.com', staff, 'http://notexample.com/', 'allow', 'default', null],
+    ['the most specific entry decides the category', ks2, 'http://play.adult.example/', 'block', 'category', 'games'],
+    ['the most specific entry decides the category (allowed)', staff, 'http://play.adult.example/', 'allow', 'category', 'games'],
+    ['upper case, a port and a trailing dot', staff, 'HTTP://WWW.Adult.Example.:8080/x', 'block', 'category', 'pornography'],
+    ['CONNECT host:port', staff, 'adult.example:443', 'block', 'category', 'pornography'],
+    ['an IDN host matches its punycode entry', ks2, 'http://bücher.example/', 'block', 'category', 'social'],
+    ['URL prefix on a path boundary', ks2, 'http://videos.example/games/chess', 'block', 'category', 'games'],
+    ['URL prefix with www. and a query', ks2, 'http://www.videos.example/games?level=2', 'block', 'category', 'games'],
+    ['URL prefix not inside a longer segment', ks2, 'http://videos.example/gamesmaster', 'allow', 'default', null],
+    ['a URL exception for its path', ks2, 'http://videos.example/games/maths/fractions', 'allow', 'exception:exc-videos', null],
+    ['a time window allows games at lunchtime', ks2, 'http://games.example/', 'allow', 'category', 'games', 2 * hour + 5 * 60_000],
+    ['the window is weekdays only', ks2, 'http://games.example/', 'block', 'category', 'games', 5 * 24 * hour + 2 * hour + 5 * 60_000],
+    ['a user name decides the group', { user: 'PUPIL.FOUR' }, 'http://games.example/', 'block', 'category', 'games'],
+    ['an IPv6 range decides the group', { ip: 'fd00:1:0:0::25' }, 'http://games.example/', 'block', 'category', 'games'],
+  ];
+  for (const [what, who, url, action, rule, category, offset] of cases) {
+    it(what, () => {
+      const verdict = engine.decide(who, url, now + (offset ?? 0));
+      assert.deepEqual({ action: verdict.action, rule: verdict.rule, category: verdict.category }, { action, rule, category });
+      assert.equal(verdict.snapshot, 'v1');
+    });
+  }
+
+  it('lifts a category only within the exception period, for that group only', () => {
+    const m = model({
+      lists: model().lists.filter((list) => list.id !== 'ks2-deny'),
+      policies: model().policies.map((policy) => (policy.group === 'KS2' ? { ...policy, denyListId: undefined, allowListId: undefined } : policy)),
+    });
+    const e = engineFor(m);
+    assert.equal(e.decide({ ip: '10.20.0.1' }, 'http://social.example/', now).action, 'block');
+    assert.equal(e.decide({ ip: '10.20.0.1' }, 'http://social.example/', now + 90 * 60_000).action, 'allow');
+    assert.equal(e.decide({ ip: '10.20.0.1' }, 'http://social.example/', now + 3 * hour).action, 'block');
+    assert.equal(e.decide({ ip: '10.30.1.1' }, 'http://social.example/', now + 90 * 60_000).action, 'block', 'not for another group');
+  });
+
+  it('applies the most restrictive verdict when several groups apply', () => {
+    // A staff user on the early-years network: the walled garden wins.
+    assert.equal(engine.decide({ user: 't.teacher', ip: '10.30.1.2' }, 'http://unknown.example/', now).action, 'block');
+    assert.equal(engine.decide({ user: 't.teacher', ip: '10.99.0.1' }, 'http://unknown.example/', now).action, 'allow');
+  });
+
+  it('refuses a malformed URL rather than guessing', () => {
+    assert.equal(engine.decide(staff, 'http://exa mple.com/', now).rule, 'malformed');
+    assert.equal(engine.decide(staff, '', now).rule, 'malformed');
+  });
+
+  it('forces SafeSearch for groups that ask for it', () => {
+    const verdict = engine.decide(ks2, 'http://www.google.co.uk/search?q=volcanoes', now);
+    assert.equal(verdict.action, 'allow');
+    assert.equal(verdict.rewriteUrl, 'http://www.google.co.uk/search?q=volcanoes&safe=active');
+    assert.equal(engine.decide(staff, 'http://www.google.co.uk/search?q=volcanoes', now).rewriteUrl, undefined);
+  });
+
+  it('signs block-page tokens without personal data, and refuses a tampered one', () => {
+    const verdict = engine.decide(staff, 'http://adult.example/secret?name=someone', now);
+    const address = engine.blockPageFor(verdict, now);
+    assert.ok(address.startsWith('https://haven.school.test/blocked?t='));
+    assert.doesNotMatch(address, /t\.teacher|secret|someone/);
+    const token = new URL(address).searchParams.get('t')!;
+    assert.deepEqual(readBlockToken(token, 'test-key'), {
+      host: 'adult.example',
+      category: 'pornography',
+      rule: 'category',
+      group: 'staff',
+      snapshot: 'v1',
+      at: now,
+    });
+    assert.equal(readBlockToken(`${token.slice(0, -2)}xx`, 'test-key'), null);
+    assert.equal(readBlockToken(token, 'other-key'), null);
+  });
+
+  it('swaps snapshots between decisions', () => {
+    const e = engineFor();
+    assert.equal(e.decide(staff, 'http://new.example/', now).action, 'allow');
+    const next = model({
+      version: 'v2',
+      lists: [...model().lists, { id: 'more', kind: 'category', category: 'pornography', domains: ['new.example'], urls: [] }],
+    });
+    e.swap(loadSnapshot(compileSnapshot(next, { blockTokenKey: 'test-key' }).bytes));
+    const verdict = e.decide(staff, 'http://new.example/', now);
+    assert.deepEqual([verdict.action, verdict.snapshot], ['block', 'v2']);
+  });
+
+  it('refuses a file that is not a snapshot', () => {
+    assert.throws(() => loadSnapshot(Buffer.from('not a snapshot at all')), /bad magic/);
+  });
+});

@@ -1,0 +1,575 @@
+import { createHmac } from 'node:crypto';
+import { isIPv4 } from 'node:net';
+import { finish, seedA, seedB, stepA, stepB } from './hash.js';
+import type { Verdict } from './model.js';
+import { normaliseHost } from './normalise.js';
+import { magic, type SnapshotHeader, type TableRef } from './snapshot.js';
+
+/**
+ * The decision engine (DESIGN.md "Filtering semantics"): a pure module — no database, no HTTP. It
+ * loads a compiled snapshot and answers decide(who, url). Swapping in a new snapshot replaces one
+ * reference between two synchronous decisions, so nothing in flight is dropped or stalled.
+ *
+ * Precedence: illegal-content lists (always blocked) → group deny list → active approved exception /
+ * group allow list → blocked categories of the group (the most specific matching entry decides the
+ * category) → group default (allow, or block for allow-list-only groups). With several groups, the
+ * most restrictive verdict wins.
+ */
+
+const kindCategory = 0;
+const kindAllow = 1;
+const kindDeny = 2;
+const kindException = 3;
+
+interface Table {
+  hi: Uint32Array;
+  lo: Uint32Array;
+  values: Uint32Array;
+  mask: number;
+}
+
+interface Policy {
+  group: string;
+  blocked: Uint8Array;
+  allowListOnly: boolean;
+  safeSearch: boolean;
+  allowTag: number;
+  denyTag: number;
+  categoryExceptions: Array<{ category: number; startsAt: number; endsAt: number }>;
+  timeWindows: Array<{ days: number[]; from: number; to: number; allow: Uint8Array }>;
+}
+
+interface Network {
+  v4: boolean;
+  base: number;
+  mask: number;
+  prefix: bigint;
+  bits: number;
+  policies: number[];
+}
+
+export interface Snapshot {
+  header: SnapshotHeader;
+  version: string;
+  domains: Table;
+  urls: Table;
+  urlHosts: Table;
+  setOffsets: Uint32Array;
+  setMembers: Uint16Array;
+  tagKind: Uint8Array;
+  tagRef: Int32Array;
+  illegal: Uint8Array;
+  categoryCodes: string[];
+  policies: Policy[];
+  exceptions: SnapshotHeader['exceptions'];
+  policyByGroup: Map<string, number>;
+  users: Map<string, number[]>;
+  networks: Network[];
+  defaultPolicies: number[];
+  blockPageUrl: string;
+  blockTokenKey: string;
+  timeZone: string;
+  /** Bytes of the file the typed arrays view (for memory figures). */
+  byteLength: number;
+}
+
+function view(bytes: Buffer, start: number, ref: { offset: number; length: number }, kind: 'u32' | 'u16'): Uint32Array | Uint16Array {
+  const offset = bytes.byteOffset + start + ref.offset;
+  // Typed arrays need aligned offsets; the file aligns sections to 8, a pooled Buffer may not be.
+  if (offset % 4 !== 0) {
+    const copy = new Uint8Array(ref.length);
+    copy.set(bytes.subarray(start + ref.offset, start + ref.offset + ref.length));
+    return kind === 'u32' ? new Uint32Array(copy.buffer) : new Uint16Array(copy.buffer);
+  }
+  return kind === 'u32' ? new Uint32Array(bytes.buffer, offset, ref.length / 4) : new Uint16Array(bytes.buffer, offset, ref.length / 2);
+}
+
+function ipv4ToNumber(address: string): number {
+  const parts = address.split('.');
+  return ((Number(parts[0]) << 24) | (Number(parts[1]) << 16) | (Number(parts[2]) << 8) | Number(parts[3])) >>> 0;
+}
+
+function ipv6ToBigInt(address: string): bigint | null {
+  let text = address.toLowerCase();
+  const zone = text.indexOf('%');
+  if (zone !== -1) text = text.slice(0, zone);
+  if (text.includes('.')) {
+    // An embedded IPv4 tail (::ffff:10.0.0.1).
+    const last = text.lastIndexOf(':');
+    const v4 = text.slice(last + 1);
+    if (!isIPv4(v4)) return null;
+    const n = ipv4ToNumber(v4);
+    text = `${text.slice(0, last + 1)}${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return null;
+  const head = halves[0] ? halves[0].split(':') : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
+  const missing = 8 - head.length - tail.length;
+  if ((halves.length === 1 && missing !== 0) || missing < 0) return null;
+  const groups = [...head, ...new Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
+  let value = 0n;
+  for (const group of groups) {
+    if (!/^[0-9a-f]{1,4}$/.test(group)) return null;
+    value = (value << 16n) | BigInt(parseInt(group, 16));
+  }
+  return value;
+}
+
+/** Maps a snapshot file's bytes into an engine snapshot (no copying of the tables). */
+export function loadSnapshot(bytes: Buffer): Snapshot {
+  if (bytes.length < 12 || bytes.toString('latin1', 0, 8) !== magic) throw new Error('Not a Haven filter snapshot (bad magic)');
+  const headerLength = bytes.readUInt32LE(8);
+  const header = JSON.parse(bytes.toString('utf8', 12, 12 + headerLength)) as SnapshotHeader;
+  if (header.format !== 1) throw new Error(`Unsupported snapshot format ${String(header.format)}`);
+  const start = Math.ceil((12 + headerLength) / 8) * 8;
+  const table = (ref: TableRef): Table => ({
+    hi: view(bytes, start, ref.hi, 'u32') as Uint32Array,
+    lo: view(bytes, start, ref.lo, 'u32') as Uint32Array,
+    values: view(bytes, start, ref.values, 'u32') as Uint32Array,
+    mask: ref.capacity - 1,
+  });
+  const categoryCount = header.categories.length;
+  const tagKind = new Uint8Array(header.tags.length);
+  const tagRef = new Int32Array(header.tags.length);
+  const listTags = new Map<string, number>();
+  header.tags.forEach((tag, index) => {
+    tagKind[index] = tag.kind === 'category' ? kindCategory : tag.kind === 'allow' ? kindAllow : tag.kind === 'deny' ? kindDeny : kindException;
+    tagRef[index] = typeof tag.ref === 'number' ? tag.ref : -1;
+    if (typeof tag.ref === 'string') listTags.set(tag.ref, index);
+  });
+  const policies: Policy[] = header.policies.map((policy) => {
+    const blocked = new Uint8Array(categoryCount);
+    for (const index of policy.blocked) blocked[index] = 1;
+    return {
+      group: policy.group,
+      blocked,
+      allowListOnly: policy.allowListOnly,
+      safeSearch: policy.safeSearch,
+      allowTag: policy.allowTag,
+      denyTag: policy.denyTag,
+      categoryExceptions: header.exceptions
+        .filter((exception) => exception.group === policy.group && exception.category >= 0)
+        .map((exception) => ({ category: exception.category, startsAt: exception.startsAt, endsAt: exception.endsAt })),
+      timeWindows: policy.timeWindows.map((window) => {
+        const allow = new Uint8Array(categoryCount);
+        for (const index of window.allowCategories) allow[index] = 1;
+        return { days: window.days, from: window.from, to: window.to, allow };
+      }),
+    };
+  });
+  const policyByGroup = new Map(policies.map((policy, index) => [policy.group, index]));
+  const policiesOf = (groups: readonly string[]) =>
+    [...new Set(groups.map((group) => policyByGroup.get(group)).filter((index): index is number => index !== undefined))].sort((a, b) => a - b);
+  const networks: Network[] = header.networks.map((network) => {
+    const [address = '', bitsText] = network.cidr.split('/');
+    const v4 = isIPv4(address);
+    const bits = Number(bitsText ?? (v4 ? 32 : 128));
+    if (v4) {
+      const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+      return { v4, base: (ipv4ToNumber(address) & mask) >>> 0, mask, prefix: 0n, bits, policies: policiesOf(network.groups) };
+    }
+    const value = ipv6ToBigInt(address) ?? 0n;
+    return { v4, base: 0, mask: 0, prefix: bits === 0 ? 0n : value >> BigInt(128 - bits), bits, policies: policiesOf(network.groups) };
+  });
+  return {
+    header,
+    version: header.version,
+    domains: table(header.domains),
+    urls: table(header.urls),
+    urlHosts: table(header.urlHosts),
+    setOffsets: view(bytes, start, header.sets.offsets, 'u32') as Uint32Array,
+    setMembers: view(bytes, start, header.sets.members, 'u16') as Uint16Array,
+    tagKind,
+    tagRef,
+    illegal: Uint8Array.from(header.categories.map((category) => (category.illegal ? 1 : 0))),
+    categoryCodes: header.categories.map((category) => category.code),
+    policies,
+    exceptions: header.exceptions,
+    policyByGroup,
+    users: new Map(Object.entries(header.users).map(([user, groups]) => [user, policiesOf(groups)])),
+    networks,
+    defaultPolicies: policiesOf(header.defaultGroups),
+    blockPageUrl: header.blockPageUrl,
+    blockTokenKey: header.blockTokenKey,
+    timeZone: header.timeZone,
+    byteLength: bytes.byteLength,
+  };
+}
+
+function lookup(table: Table, hi: number, lo: number): number {
+  const { values, mask } = table;
+  let slot = hi & mask;
+  for (;;) {
+    const value = values[slot]!;
+    if (value === 0) return 0;
+    if (table.hi[slot] === hi && table.lo[slot] === lo) return value;
+    slot = (slot + 1) & mask;
+  }
+}
+
+export interface Who {
+  /** Client address as the proxy sees it. */
+  ip?: string | undefined;
+  /** Proxy user name ("-" or empty when none). */
+  user?: string | undefined;
+}
+
+/** Search engines whose results can be forced safe by a query parameter (proxy mode, plain HTTP). */
+const safeSearchParams: Array<{ host: RegExp; path: string; param: string }> = [
+  { host: /^www\.google\.[a-z.]+$/, path: '/search', param: 'safe=active' },
+  { host: /^www\.bing\.com$/, path: '/search', param: 'adlt=strict' },
+  { host: /^(www\.)?duckduckgo\.com$/, path: '/', param: 'kp=1' },
+];
+
+export interface Decision extends Verdict {
+  /** Normalised host, or null when the URL had none (malformed). */
+  host: string | null;
+  /** For SafeSearch: the same URL with the search engine's safe parameter forced. */
+  rewriteUrl?: string;
+}
+
+const maxLabels = 128;
+
+export class FilterEngine {
+  private snapshot: Snapshot;
+  // Scratch space reused by every decision: no allocation on the hot path.
+  private readonly suffixHi = new Uint32Array(maxLabels);
+  private readonly suffixLo = new Uint32Array(maxLabels);
+  private readonly matched = new Int32Array(maxLabels * 2 + 8);
+  private readonly urlKeysHi = new Uint32Array(256);
+  private readonly urlKeysLo = new Uint32Array(256);
+  private clockMinute = -1;
+  private localDay = 0;
+  private localMinute = 0;
+  private readonly dayFormat: Intl.DateTimeFormat;
+
+  constructor(snapshot: Snapshot) {
+    this.snapshot = snapshot;
+    this.dayFormat = new Intl.DateTimeFormat('en-GB', { timeZone: snapshot.timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  }
+
+  get version(): string {
+    return this.snapshot.version;
+  }
+
+  get current(): Snapshot {
+    return this.snapshot;
+  }
+
+  /** Replaces the snapshot between two decisions. */
+  swap(snapshot: Snapshot): void {
+    this.snapshot = snapshot;
+  }
+
+  /** The policies that apply to a request: the user's groups and every matching address range; else the defaults. */
+  policiesFor(who: Who): number[] {
+    const snap = this.snapshot;
+    let found: number[] | undefined;
+    if (who.user && who.user !== '-') {
+      const user = snap.users.get(who.user.toLowerCase()) ?? snap.users.get(decodeURIComponent(who.user).toLowerCase());
+      if (user && user.length > 0) found = user;
+    }
+    if (who.ip && snap.networks.length > 0) {
+      const v4 = isIPv4(who.ip);
+      const n = v4 ? ipv4ToNumber(who.ip) : 0;
+      const v6 = v4 ? null : ipv6ToBigInt(who.ip);
+      for (const network of snap.networks) {
+        const hit = network.v4
+          ? v4 && (n & network.mask) >>> 0 === network.base
+          : v6 !== null && (network.bits === 0 ? true : v6 >> BigInt(128 - network.bits) === network.prefix);
+        if (hit && network.policies.length > 0) found = found ? [...new Set([...found, ...network.policies])] : network.policies;
+      }
+    }
+    return found ?? snap.defaultPolicies;
+  }
+
+  private localTime(now: number): void {
+    const minute = Math.floor(now / 60_000);
+    if (minute === this.clockMinute) return;
+    this.clockMinute = minute;
+    const parts = this.dayFormat.formatToParts(new Date(now));
+    const weekday = parts.find((part) => part.type === 'weekday')?.value ?? 'Mon';
+    this.localDay = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(weekday);
+    this.localMinute = Number(parts.find((part) => part.type === 'hour')?.value ?? 0) * 60 + Number(parts.find((part) => part.type === 'minute')?.value ?? 0);
+  }
+
+  private categoryBlocked(policy: Policy, category: number, now: number): boolean {
+    if (policy.blocked[category] !== 1) return false;
+    for (const exception of policy.categoryExceptions) if (exception.category === category && exception.startsAt <= now && now < exception.endsAt) return false;
+    if (policy.timeWindows.length > 0) {
+      this.localTime(now);
+      for (const window of policy.timeWindows)
+        if (window.allow[category] === 1 && window.days.includes(this.localDay) && this.localMinute >= window.from && this.localMinute < window.to)
+          return false;
+    }
+    return true;
+  }
+
+  /**
+   * Decides one request. `url` is what the proxy saw: a full URL, or "host:port" for CONNECT.
+   * `now` (epoch ms) decides which exceptions and time windows apply.
+   */
+  decide(who: Who, url: string, now: number = Date.now()): Decision {
+    return this.decideFor(this.policiesFor(who), url, now);
+  }
+
+  decideFor(policyIndexes: readonly number[], url: string, now: number = Date.now()): Decision {
+    const snap = this.snapshot;
+    const firstGroup = policyIndexes.length > 0 ? snap.policies[policyIndexes[0]!]!.group : 'none';
+
+    // Find the host: after "scheme://" and any userinfo, up to "/", "?" or "#".
+    let hostStart = url.indexOf('://');
+    hostStart = hostStart === -1 ? 0 : hostStart + 3;
+    let hostEnd = url.length;
+    let simple = true;
+    for (let i = hostStart; i < url.length; i += 1) {
+      const code = url.charCodeAt(i);
+      if (code === 47 || code === 63 || code === 35) {
+        hostEnd = i;
+        break;
+      }
+      // Upper case, ':' (port), '@' (userinfo), or anything outside printable ASCII: take the slow path.
+      if ((code >= 65 && code <= 90) || code === 58 || code === 64 || code > 126 || code < 33) simple = false;
+    }
+    if (simple && hostEnd > hostStart && url.charCodeAt(hostEnd - 1) === 46) simple = false;
+    let host: string;
+    let text: string;
+    let from: number;
+    let to: number;
+    if (simple && hostEnd > hostStart) {
+      text = url;
+      from = hostStart;
+      to = hostEnd;
+      host = '';
+    } else {
+      let authority = url.slice(hostStart, hostEnd);
+      const at = authority.lastIndexOf('@');
+      if (at !== -1) authority = authority.slice(at + 1);
+      const normal = normaliseHost(authority);
+      if (!normal) return { action: 'block', category: null, rule: 'malformed', group: firstGroup, snapshot: snap.version, host: null };
+      text = normal;
+      from = 0;
+      to = normal.length;
+      host = normal;
+    }
+
+    // Every suffix at a label boundary, hashed right to left in one pass.
+    const suffixHi = this.suffixHi;
+    const suffixLo = this.suffixLo;
+    let suffixes = 0;
+    let a = seedA;
+    let b = seedB;
+    for (let i = to - 1; i >= from; i -= 1) {
+      const code = text.charCodeAt(i);
+      if (code === 46 && suffixes < maxLabels - 1) {
+        suffixHi[suffixes] = finish(a);
+        suffixLo[suffixes] = finish(b);
+        suffixes += 1;
+      }
+      a = stepA(a, code);
+      b = stepB(b, code);
+    }
+    suffixHi[suffixes] = finish(a);
+    suffixLo[suffixes] = finish(b);
+    suffixes += 1;
+
+    // Matched label sets, most specific first: URL prefixes (longest first), then domain suffixes.
+    const matched = this.matched;
+    let count = 0;
+    const hasWww =
+      to - from > 4 &&
+      text.charCodeAt(from) === 119 &&
+      text.charCodeAt(from + 1) === 119 &&
+      text.charCodeAt(from + 2) === 119 &&
+      text.charCodeAt(from + 3) === 46;
+    // The URL host is the host without a leading "www.": its key is the suffix just below the full host.
+    const urlHostIndex = hasWww ? suffixes - 2 : suffixes - 1;
+    if (snap.urls.mask > 0 && lookup(snap.urlHosts, suffixHi[urlHostIndex]!, suffixLo[urlHostIndex]!) !== 0) {
+      count = this.matchUrls(text, hasWww ? from + 4 : from, to, url, hostEnd, count);
+    }
+    for (let s = suffixes - 1; s >= 0; s -= 1) {
+      const value = lookup(snap.domains, suffixHi[s]!, suffixLo[s]!);
+      if (value !== 0) matched[count++] = value - 1;
+    }
+
+    const hostText = () => host || (host = text.slice(from, to));
+    if (count === 0) {
+      for (const index of policyIndexes) {
+        const policy = snap.policies[index]!;
+        if (policy.allowListOnly)
+          return { action: 'block', category: null, rule: 'walled-garden', group: policy.group, snapshot: snap.version, host: hostText() };
+      }
+      return this.allowWithSafeSearch(policyIndexes, firstGroup, null, 'default', url, hostText());
+    }
+
+    const offsets = snap.setOffsets;
+    const members = snap.setMembers;
+    // Illegal content: blocked for everyone, whatever the policy or exception.
+    for (let m = 0; m < count; m += 1) {
+      const set = matched[m]!;
+      for (let k = offsets[set]!; k < offsets[set + 1]!; k += 1) {
+        const tag = members[k]!;
+        if (snap.tagKind[tag] === kindCategory && snap.illegal[snap.tagRef[tag]!] === 1)
+          return {
+            action: 'block',
+            category: snap.categoryCodes[snap.tagRef[tag]!]!,
+            rule: 'illegal',
+            group: firstGroup,
+            snapshot: snap.version,
+            host: hostText(),
+          };
+      }
+    }
+
+    let allowed: Decision | null = null;
+    for (const index of policyIndexes) {
+      const policy = snap.policies[index]!;
+      const verdict = this.evaluate(policy, count, now);
+      if (verdict.action === 'block') return { ...verdict, host: hostText() };
+      allowed ??= { ...verdict, host: hostText() };
+    }
+    if (!allowed) return { action: 'allow', category: null, rule: 'no-policy', group: firstGroup, snapshot: snap.version, host: hostText() };
+    return this.allowWithSafeSearch(policyIndexes, allowed.group, allowed.category, allowed.rule, url, allowed.host!);
+  }
+
+  private allowWithSafeSearch(policyIndexes: readonly number[], group: string, category: string | null, rule: string, url: string, host: string): Decision {
+    const snap = this.snapshot;
+    const decision: Decision = { action: 'allow', category, rule, group, snapshot: snap.version, host };
+    if (!policyIndexes.some((index) => snap.policies[index]!.safeSearch)) return decision;
+    for (const engine of safeSearchParams) {
+      if (!engine.host.test(host)) continue;
+      const pathStart = url.indexOf('/', url.indexOf('://') + 3);
+      const path = pathStart === -1 ? '/' : url.slice(pathStart);
+      if (!path.startsWith(engine.path) || path.includes(engine.param)) return decision;
+      decision.rewriteUrl = `${url}${url.includes('?') ? '&' : '?'}${engine.param}`;
+      decision.rule = `${rule}+safesearch`;
+    }
+    return decision;
+  }
+
+  private matchUrls(hostText: string, hostFrom: number, hostTo: number, url: string, pathStart: number, count: number): number {
+    const snap = this.snapshot;
+    let a = seedA;
+    let b = seedB;
+    for (let i = hostFrom; i < hostTo; i += 1) {
+      const code = hostText.charCodeAt(i);
+      a = stepA(a, code);
+      b = stepB(b, code);
+    }
+    const keysHi = this.urlKeysHi;
+    const keysLo = this.urlKeysLo;
+    let keys = 0;
+    keysHi[keys] = finish(a);
+    keysLo[keys] = finish(b);
+    keys += 1;
+    let end = url.length;
+    const hash = url.indexOf('#', pathStart);
+    if (hash !== -1) end = hash;
+    for (let i = pathStart; i < end && keys < 255; i += 1) {
+      const code = url.charCodeAt(i);
+      if ((code === 47 || code === 63) && i > pathStart) {
+        keysHi[keys] = finish(a);
+        keysLo[keys] = finish(b);
+        keys += 1;
+      }
+      a = stepA(a, code);
+      b = stepB(b, code);
+    }
+    if (end > pathStart) {
+      keysHi[keys] = finish(a);
+      keysLo[keys] = finish(b);
+      keys += 1;
+    }
+    for (let k = keys - 1; k >= 0; k -= 1) {
+      const value = lookup(snap.urls, keysHi[k]!, keysLo[k]!);
+      if (value !== 0) this.matched[count++] = value - 1;
+    }
+    return count;
+  }
+
+  private evaluate(policy: Policy, count: number, now: number): Verdict {
+    const snap = this.snapshot;
+    const offsets = snap.setOffsets;
+    const members = snap.setMembers;
+    const matched = this.matched;
+    const version = snap.version;
+    if (policy.denyTag >= 0) {
+      for (let m = 0; m < count; m += 1) {
+        const set = matched[m]!;
+        for (let k = offsets[set]!; k < offsets[set + 1]!; k += 1)
+          if (members[k] === policy.denyTag) return { action: 'block', category: null, rule: 'deny-list', group: policy.group, snapshot: version };
+      }
+    }
+    for (let m = 0; m < count; m += 1) {
+      const set = matched[m]!;
+      for (let k = offsets[set]!; k < offsets[set + 1]!; k += 1) {
+        const tag = members[k]!;
+        if (tag === policy.allowTag) return { action: 'allow', category: null, rule: 'allow-list', group: policy.group, snapshot: version };
+        if (snap.tagKind[tag] === kindException) {
+          const exception = snap.exceptions[snap.tagRef[tag]!]!;
+          if (exception.group === policy.group && exception.startsAt <= now && now < exception.endsAt)
+            return { action: 'allow', category: null, rule: `exception:${exception.id}`, group: policy.group, snapshot: version };
+        }
+      }
+    }
+    // The most specific entry with a category decides the category.
+    for (let m = 0; m < count; m += 1) {
+      const set = matched[m]!;
+      let first = -1;
+      for (let k = offsets[set]!; k < offsets[set + 1]!; k += 1) {
+        const tag = members[k]!;
+        if (snap.tagKind[tag] !== kindCategory) continue;
+        const category = snap.tagRef[tag]!;
+        if (this.categoryBlocked(policy, category, now))
+          return { action: 'block', category: snap.categoryCodes[category]!, rule: 'category', group: policy.group, snapshot: version };
+        if (first === -1) first = category;
+      }
+      if (first !== -1) {
+        if (policy.allowListOnly)
+          return { action: 'block', category: snap.categoryCodes[first]!, rule: 'walled-garden', group: policy.group, snapshot: version };
+        return { action: 'allow', category: snap.categoryCodes[first]!, rule: 'category', group: policy.group, snapshot: version };
+      }
+    }
+    if (policy.allowListOnly) return { action: 'block', category: null, rule: 'walled-garden', group: policy.group, snapshot: version };
+    return { action: 'allow', category: null, rule: 'default', group: policy.group, snapshot: version };
+  }
+
+  /**
+   * The block page address for a blocked request: a signed token carrying what was blocked and why
+   * (host, category, rule, group, time) — no user name, address or full URL.
+   */
+  blockPageFor(decision: Decision, now: number = Date.now()): string {
+    const snap = this.snapshot;
+    const payload = Buffer.from(
+      JSON.stringify({ h: decision.host, c: decision.category, r: decision.rule, g: decision.group, v: decision.snapshot, t: Math.floor(now / 1000) }),
+    ).toString('base64url');
+    const signature = createHmac('sha256', snap.blockTokenKey).update(payload).digest('base64url').slice(0, 32);
+    return `${snap.blockPageUrl}${snap.blockPageUrl.includes('?') ? '&' : '?'}t=${payload}.${signature}`;
+  }
+}
+
+/** Checks a block-page token and returns what it carries, or null when tampered with. */
+export function readBlockToken(
+  token: string,
+  key: string,
+): { host: string | null; category: string | null; rule: string; group: string; snapshot: string; at: number } | null {
+  const dot = token.lastIndexOf('.');
+  if (dot <= 0) return null;
+  const payload = token.slice(0, dot);
+  const expected = createHmac('sha256', key).update(payload).digest('base64url').slice(0, 32);
+  if (token.slice(dot + 1) !== expected) return null;
+  try {
+    const data = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
+      h: string | null;
+      c: string | null;
+      r: string;
+      g: string;
+      v: string;
+      t: number;
+    };
+    return { host: data.h, category: data.c, rule: data.r, group: data.g, snapshot: data.v, at: data.t * 1000 };
+  } catch {
+    return null;
+  }
+}
