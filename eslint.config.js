@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['assets/', 'dist/', 'node_modules/', 'public/', 'data/', '.test-data/', 'bin/', 'scripts/', 'eslint.config.js'] },
+  { ignores: ['assets/', 'dist/', 'node_modules/', 'public/', 'data/', '.test-data/', 'bin/', 'scripts/', 'bench/*.mjs', 'eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

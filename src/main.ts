@@ -12,6 +12,7 @@ import { isRole, roles } from './platform/roles.js';
 import { startServer } from './server.js';
 import { createServices, type Services } from './services.js';
 import { backupDatabase } from './platform/backup.js';
+import { helperCommand } from './features/filtering/helper-main.js';
 
 /** Runs a command against a migrated database, closing it afterwards. */
 async function withServices<T>(config: Config, run: (services: Services) => Promise<T>): Promise<T> {
@@ -255,6 +256,8 @@ export function buildCli(): Command {
         console.log(`${name}: ${outcome.status} — ${outcome.summary}`);
       });
     });
+
+  program.addCommand(helperCommand());
 
   const user = program.command('user').description('manage accounts');
   user

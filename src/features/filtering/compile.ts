@@ -1,10 +1,10 @@
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
-import { keyForward, keyOf } from './hash.js';
+import { finish, keyForward, keyOf, seedB, stepB } from './hash.js';
 import type { FilterModel } from './model.js';
 import { magic, type CompiledException, type CompiledPolicy, type SectionRef, type SnapshotHeader, type TableRef, type TagDef } from './snapshot.js';
 
 /** Load factor of the hash tables: low enough for short probes, high enough to stay compact. */
-const maxLoad = 0.75;
+const maxLoad = 0.8;
 
 function capacityFor(entries: number): number {
   let capacity = 1024;
@@ -42,36 +42,59 @@ class SetTable {
 
 /** An open-addressing table of 64-bit keys → label-set ids, filled as entries arrive. */
 class KeyTable {
-  readonly hi: Uint32Array;
-  readonly lo: Uint32Array;
-  readonly values: Uint32Array;
+  /** [hi, lo, value] per slot. */
+  readonly slots: Uint32Array;
+  readonly filter: Uint32Array;
+  readonly filterMask: number;
   readonly mask: number;
+  /** Slots taken during compilation (a slot's value is set just after it is claimed). */
+  private readonly claimed: Uint8Array;
   entries = 0;
 
   constructor(readonly capacity: number) {
-    this.hi = new Uint32Array(capacity);
-    this.lo = new Uint32Array(capacity);
-    this.values = new Uint32Array(capacity);
+    this.slots = new Uint32Array(capacity * 3);
     this.mask = capacity - 1;
+    // Eight filter bits per slot: about 1 in 10 misses gets past the filter at the full load.
+    this.filter = new Uint32Array(capacity / 4);
+    this.filterMask = capacity * 8 - 1;
+    this.claimed = new Uint8Array(capacity);
   }
 
-  /** Adds a tag to the key's set (creating the entry when new). */
+  /** Marks a key in the filter only: an ancestor of an entry, so lookups know to go deeper. */
+  mark(lo: number): void {
+    const bit = lo & this.filterMask;
+    this.filter[bit >>> 5] = this.filter[bit >>> 5]! | (1 << (bit & 31));
+  }
+
+  /** Adds a tag to the key's set (creating the entry when new). Values are (set + 1) << 1 | URL-host flag. */
   add(key: [number, number], tag: number, sets: SetTable): void {
+    const slot = this.slotOf(key);
+    const value = this.slots[slot + 2]!;
+    const set = value >>> 1 === 0 ? sets.singleton(tag) : sets.withTag((value >>> 1) - 1, tag);
+    this.slots[slot + 2] = ((set + 1) << 1) | (value & 1);
+  }
+
+  /** Marks a host as having URL entries (bit 0 of its value), creating an entry without a set if needed. */
+  flagUrlHost(key: [number, number]): void {
+    const slot = this.slotOf(key);
+    this.slots[slot + 2] = this.slots[slot + 2]! | 1;
+  }
+
+  /** The slot (index of its first word) holding a key, claimed for it when new. */
+  private slotOf(key: [number, number]): number {
     const [hi, lo] = key;
+    this.mark(lo);
     let slot = hi & this.mask;
     for (;;) {
-      const value = this.values[slot]!;
-      if (value === 0) {
-        this.hi[slot] = hi;
-        this.lo[slot] = lo;
-        this.values[slot] = sets.singleton(tag) + 1;
+      const at = slot * 3;
+      if (this.claimed[slot] !== 1) {
+        this.slots[at] = hi;
+        this.slots[at + 1] = lo;
+        this.claimed[slot] = 1;
         this.entries += 1;
-        return;
+        return at;
       }
-      if (this.hi[slot] === hi && this.lo[slot] === lo) {
-        this.values[slot] = sets.withTag(value - 1, tag) + 1;
-        return;
-      }
+      if (this.slots[at] === hi && this.slots[at + 1] === lo) return at;
       slot = (slot + 1) & this.mask;
     }
   }
@@ -120,32 +143,53 @@ export function compileSnapshot(model: FilterModel, options: { blockTokenKey: st
   if (tags.length > 65_535) throw new Error('Too many lists and exceptions for one snapshot (65,535 at most)');
 
   let domainCount = 0;
+  // URL hosts share the domain table (flagged), so they are counted there too.
+  const urlHostSet = new Set<string>();
   let urlCount = 0;
   for (const list of model.lists) {
     domainCount += list.domains.length;
     urlCount += list.urls.length;
+    for (const url of list.urls) urlHostSet.add(urlHost(url));
   }
   for (const exception of model.exceptions) {
     if (exception.domain) domainCount += 1;
-    if (exception.url) urlCount += 1;
+    if (exception.url) {
+      urlCount += 1;
+      urlHostSet.add(urlHost(exception.url));
+    }
   }
+  domainCount += urlHostSet.size;
 
   const sets = new SetTable();
   const domains = new KeyTable(capacityFor(domainCount));
   const urls = new KeyTable(capacityFor(urlCount));
-  const urlHosts = new KeyTable(capacityFor(urlCount));
+  // A domain's ancestors ("example.com" and "com" for "a.example.com") get filter bits, so the
+  // engine can walk a host from its top label down and stop at the first suffix with no bit.
+  const markAncestors = (domain: string) => {
+    let b = seedB;
+    for (let i = domain.length - 1; i >= 0; i -= 1) {
+      const code = domain.charCodeAt(i);
+      if (code === 46) domains.mark(finish(b));
+      b = stepB(b, code);
+    }
+  };
+  const addDomain = (domain: string, tag: number) => {
+    markAncestors(domain);
+    domains.add(keyOf(domain), tag, sets);
+  };
   const addUrl = (entry: string, tag: number) => {
     urls.add(keyForward(entry), tag, sets);
-    urlHosts.add(keyOf(urlHost(entry)), 0, sets);
+    markAncestors(urlHost(entry));
+    domains.flagUrlHost(keyOf(urlHost(entry)));
   };
   for (const list of model.lists) {
     const tag = listTag.get(list.id)!;
-    for (const domain of list.domains) domains.add(keyOf(domain), tag, sets);
+    for (const domain of list.domains) addDomain(domain, tag);
     for (const url of list.urls) addUrl(url, tag);
   }
   model.exceptions.forEach((exception, index) => {
     const tag = exceptions[index]!.tag;
-    if (exception.domain) domains.add(keyOf(exception.domain), tag, sets);
+    if (exception.domain) addDomain(exception.domain, tag);
     if (exception.url) addUrl(exception.url, tag);
   });
 
@@ -187,9 +231,9 @@ export function compileSnapshot(model: FilterModel, options: { blockTokenKey: st
   };
   const table = (keys: KeyTable): TableRef => ({
     capacity: keys.capacity,
-    hi: section(keys.hi),
-    lo: section(keys.lo),
-    values: section(keys.values),
+    slots: section(keys.slots),
+    filterBits: keys.capacity * 8,
+    filter: section(keys.filter),
     entries: keys.entries,
   });
   const header: SnapshotHeader = {
@@ -208,7 +252,6 @@ export function compileSnapshot(model: FilterModel, options: { blockTokenKey: st
     blockTokenKey: options.blockTokenKey,
     domains: table(domains),
     urls: table(urls),
-    urlHosts: table(urlHosts),
     sets: { offsets: section(Uint32Array.from(offsets)), members: section(Uint16Array.from(members)), count: sets.sets.length },
     counts: { domains: domains.entries, urls: urls.entries },
   };

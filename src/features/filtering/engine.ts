@@ -22,14 +22,17 @@ const kindDeny = 2;
 const kindException = 3;
 
 interface Table {
-  hi: Uint32Array;
-  lo: Uint32Array;
-  values: Uint32Array;
+  slots: Uint32Array;
+  filter: Uint32Array;
   mask: number;
+  filterMask: number;
 }
 
 interface Policy {
   group: string;
+  /** Shared answers for the commonest outcomes, so allowing a request allocates nothing. */
+  allowDefault: Decision;
+  allowByCategory: Array<Decision | undefined>;
   blocked: Uint8Array;
   allowListOnly: boolean;
   safeSearch: boolean;
@@ -53,7 +56,6 @@ export interface Snapshot {
   version: string;
   domains: Table;
   urls: Table;
-  urlHosts: Table;
   setOffsets: Uint32Array;
   setMembers: Uint16Array;
   tagKind: Uint8Array;
@@ -71,6 +73,8 @@ export interface Snapshot {
   timeZone: string;
   /** Bytes of the file the typed arrays view (for memory figures). */
   byteLength: number;
+  /** Policies already worked out per client address (no user name). */
+  byAddress: Map<string, number[]>;
 }
 
 function view(bytes: Buffer, start: number, ref: { offset: number; length: number }, kind: 'u32' | 'u16'): Uint32Array | Uint16Array {
@@ -124,10 +128,10 @@ export function loadSnapshot(bytes: Buffer): Snapshot {
   if (header.format !== 1) throw new Error(`Unsupported snapshot format ${String(header.format)}`);
   const start = Math.ceil((12 + headerLength) / 8) * 8;
   const table = (ref: TableRef): Table => ({
-    hi: view(bytes, start, ref.hi, 'u32') as Uint32Array,
-    lo: view(bytes, start, ref.lo, 'u32') as Uint32Array,
-    values: view(bytes, start, ref.values, 'u32') as Uint32Array,
+    slots: view(bytes, start, ref.slots, 'u32') as Uint32Array,
+    filter: view(bytes, start, ref.filter, 'u32') as Uint32Array,
     mask: ref.capacity - 1,
+    filterMask: ref.filterBits - 1,
   });
   const categoryCount = header.categories.length;
   const tagKind = new Uint8Array(header.tags.length);
@@ -143,6 +147,8 @@ export function loadSnapshot(bytes: Buffer): Snapshot {
     for (const index of policy.blocked) blocked[index] = 1;
     return {
       group: policy.group,
+      allowDefault: Object.freeze<Decision>({ action: 'allow', category: null, rule: 'default', group: policy.group, snapshot: header.version }),
+      allowByCategory: [],
       blocked,
       allowListOnly: policy.allowListOnly,
       safeSearch: policy.safeSearch,
@@ -177,7 +183,6 @@ export function loadSnapshot(bytes: Buffer): Snapshot {
     version: header.version,
     domains: table(header.domains),
     urls: table(header.urls),
-    urlHosts: table(header.urlHosts),
     setOffsets: view(bytes, start, header.sets.offsets, 'u32') as Uint32Array,
     setMembers: view(bytes, start, header.sets.members, 'u16') as Uint16Array,
     tagKind,
@@ -194,18 +199,51 @@ export function loadSnapshot(bytes: Buffer): Snapshot {
     blockTokenKey: header.blockTokenKey,
     timeZone: header.timeZone,
     byteLength: bytes.byteLength,
+    byAddress: new Map(),
   };
 }
 
 function lookup(table: Table, hi: number, lo: number): number {
-  const { values, mask } = table;
+  const bit = lo & table.filterMask;
+  if ((table.filter[bit >>> 5]! & (1 << (bit & 31))) === 0) return 0;
+  return probe(table, hi, lo);
+}
+
+/** The slot search, once the filter has let a key through. */
+function probe(table: Table, hi: number, lo: number): number {
+  const { slots, mask } = table;
   let slot = hi & mask;
   for (;;) {
-    const value = values[slot]!;
+    const at = slot * 3;
+    const value = slots[at + 2]!;
     if (value === 0) return 0;
-    if (table.hi[slot] === hi && table.lo[slot] === lo) return value;
+    if (slots[at] === hi && slots[at + 1] === lo) return value;
     slot = (slot + 1) & mask;
   }
+}
+
+/** Dotted IPv4 → number, or -1 when the text is not one (no allocation). */
+function parseIpv4(text: string): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots += 1;
+    } else if (code >= 48 && code <= 57 && digits < 3) {
+      part = part * 10 + (code - 48);
+      if (part > 255) return -1;
+      digits += 1;
+    } else return -1;
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return value * 256 + part;
 }
 
 export interface Who {
@@ -223,13 +261,24 @@ const safeSearchParams: Array<{ host: RegExp; path: string; param: string }> = [
 ];
 
 export interface Decision extends Verdict {
-  /** Normalised host, or null when the URL had none (malformed). */
-  host: string | null;
+  /** The normalised host, on blocks and rewrites (null when the URL had none: malformed). Allowed answers are shared objects without it. */
+  host?: string | null;
   /** For SafeSearch: the same URL with the search engine's safe parameter forced. */
   rewriteUrl?: string;
 }
 
 const maxLabels = 128;
+
+/** Cheap test, without allocating, for hosts SafeSearch may rewrite. */
+function isSearchHost(text: string, from: number, to: number): boolean {
+  // Character checks first: almost every host fails them without a string comparison.
+  if (text.charCodeAt(from) === 119 && text.charCodeAt(from + 3) === 46) {
+    const fifth = text.charCodeAt(from + 4);
+    if (fifth === 103 && text.startsWith('www.google.', from)) return true;
+    if (fifth === 98 && to - from === 12 && text.startsWith('www.bing.com', from)) return true;
+  }
+  return to - from >= 14 && text.charCodeAt(to - 14) === 100 && text.charCodeAt(to - 1) === 109 && text.endsWith('duckduckgo.com', to);
+}
 
 export class FilterEngine {
   private snapshot: Snapshot;
@@ -237,6 +286,7 @@ export class FilterEngine {
   private readonly suffixHi = new Uint32Array(maxLabels);
   private readonly suffixLo = new Uint32Array(maxLabels);
   private readonly matched = new Int32Array(maxLabels * 2 + 8);
+  private readonly domainMatched = new Int32Array(maxLabels);
   private readonly urlKeysHi = new Uint32Array(256);
   private readonly urlKeysLo = new Uint32Array(256);
   private clockMinute = -1;
@@ -265,20 +315,33 @@ export class FilterEngine {
   /** The policies that apply to a request: the user's groups and every matching address range; else the defaults. */
   policiesFor(who: Who): number[] {
     const snap = this.snapshot;
+    // Schools have a few thousand devices: remember each address's answer (per snapshot).
+    if (!who.user || who.user === '-') {
+      if (who.ip === undefined) return snap.defaultPolicies;
+      const cached = snap.byAddress.get(who.ip);
+      if (cached) return cached;
+      const found = this.resolve(snap, who);
+      if (snap.byAddress.size >= 65_536) snap.byAddress.clear();
+      snap.byAddress.set(who.ip, found);
+      return found;
+    }
+    return this.resolve(snap, who);
+  }
+
+  private resolve(snap: Snapshot, who: Who): number[] {
     let found: number[] | undefined;
     if (who.user && who.user !== '-') {
       const user = snap.users.get(who.user.toLowerCase()) ?? snap.users.get(decodeURIComponent(who.user).toLowerCase());
       if (user && user.length > 0) found = user;
     }
     if (who.ip && snap.networks.length > 0) {
-      const v4 = isIPv4(who.ip);
-      const n = v4 ? ipv4ToNumber(who.ip) : 0;
-      const v6 = v4 ? null : ipv6ToBigInt(who.ip);
+      const n = parseIpv4(who.ip);
+      const v6 = n === -1 ? ipv6ToBigInt(who.ip) : null;
       for (const network of snap.networks) {
         const hit = network.v4
-          ? v4 && (n & network.mask) >>> 0 === network.base
+          ? n !== -1 && (n & network.mask) >>> 0 === network.base
           : v6 !== null && (network.bits === 0 ? true : v6 >> BigInt(128 - network.bits) === network.prefix);
-        if (hit && network.policies.length > 0) found = found ? [...new Set([...found, ...network.policies])] : network.policies;
+        if (hit && network.policies.length > 0) found = found && found !== network.policies ? [...new Set([...found, ...network.policies])] : network.policies;
       }
     }
     return found ?? snap.defaultPolicies;
@@ -317,33 +380,54 @@ export class FilterEngine {
   decideFor(policyIndexes: readonly number[], url: string, now: number = Date.now()): Decision {
     const snap = this.snapshot;
     const firstGroup = policyIndexes.length > 0 ? snap.policies[policyIndexes[0]!]!.group : 'none';
+    const suffixHi = this.suffixHi;
+    const suffixLo = this.suffixLo;
 
-    // Find the host: after "scheme://" and any userinfo, up to "/", "?" or "#".
-    let hostStart = url.indexOf('://');
-    hostStart = hostStart === -1 ? 0 : hostStart + 3;
-    let hostEnd = url.length;
-    let simple = true;
-    for (let i = hostStart; i < url.length; i += 1) {
-      const code = url.charCodeAt(i);
-      if (code === 47 || code === 63 || code === 35) {
-        hostEnd = i;
-        break;
-      }
-      // Upper case, ':' (port), '@' (userinfo), or anything outside printable ASCII: take the slow path.
-      if ((code >= 65 && code <= 90) || code === 58 || code === 64 || code > 126 || code < 33) simple = false;
+    // The host runs from after "scheme://" to the first "/". The fast path hashes it right to left in
+    // the same pass that checks it is already normal (lower-case letters, digits, "-", "_", single
+    // dots); anything else — upper case, a port, userinfo, "?" or "#", IDN, a trailing dot — takes
+    // the slow path through normaliseHost.
+    let hostStart: number;
+    if (url.charCodeAt(4) === 58 && url.charCodeAt(5) === 47 && url.charCodeAt(6) === 47)
+      hostStart = 7; // http://
+    else if (url.charCodeAt(5) === 58 && url.charCodeAt(6) === 47 && url.charCodeAt(7) === 47)
+      hostStart = 8; // https://
+    else {
+      hostStart = url.indexOf('://');
+      hostStart = hostStart === -1 ? 0 : hostStart + 3;
     }
-    if (simple && hostEnd > hostStart && url.charCodeAt(hostEnd - 1) === 46) simple = false;
-    let host: string;
-    let text: string;
-    let from: number;
-    let to: number;
-    if (simple && hostEnd > hostStart) {
-      text = url;
-      from = hostStart;
-      to = hostEnd;
-      host = '';
-    } else {
-      let authority = url.slice(hostStart, hostEnd);
+    let hostEnd = url.indexOf('/', hostStart);
+    if (hostEnd === -1) hostEnd = url.length;
+    let text = url;
+    let from = hostStart;
+    let to = hostEnd;
+    let host = '';
+    let suffixes = 0;
+    let simple = hostEnd > hostStart;
+    let a = seedA;
+    let b = seedB;
+    let previous = 46;
+    for (let i = hostEnd - 1; simple && i >= hostStart; i -= 1) {
+      const code = url.charCodeAt(i);
+      if (code === 46) {
+        if (previous === 46 || suffixes >= maxLabels - 1) simple = false;
+        suffixHi[suffixes] = finish(a);
+        suffixLo[suffixes] = finish(b);
+        suffixes += 1;
+      } else if (!((code >= 97 && code <= 122) || (code >= 48 && code <= 57) || code === 45 || code === 95)) simple = false;
+      previous = code;
+      a = stepA(a, code);
+      b = stepB(b, code);
+    }
+    if (simple && previous === 46) simple = false;
+    if (!simple) {
+      let end = hostStart;
+      while (end < url.length) {
+        const code = url.charCodeAt(end);
+        if (code === 47 || code === 63 || code === 35) break;
+        end += 1;
+      }
+      let authority = url.slice(hostStart, end);
       const at = authority.lastIndexOf('@');
       if (at !== -1) authority = authority.slice(at + 1);
       const normal = normaliseHost(authority);
@@ -351,56 +435,68 @@ export class FilterEngine {
       text = normal;
       from = 0;
       to = normal.length;
+      hostEnd = end;
       host = normal;
-    }
-
-    // Every suffix at a label boundary, hashed right to left in one pass.
-    const suffixHi = this.suffixHi;
-    const suffixLo = this.suffixLo;
-    let suffixes = 0;
-    let a = seedA;
-    let b = seedB;
-    for (let i = to - 1; i >= from; i -= 1) {
-      const code = text.charCodeAt(i);
-      if (code === 46 && suffixes < maxLabels - 1) {
-        suffixHi[suffixes] = finish(a);
-        suffixLo[suffixes] = finish(b);
-        suffixes += 1;
+      suffixes = 0;
+      a = seedA;
+      b = seedB;
+      for (let i = to - 1; i >= 0; i -= 1) {
+        const code = text.charCodeAt(i);
+        if (code === 46 && suffixes < maxLabels - 1) {
+          suffixHi[suffixes] = finish(a);
+          suffixLo[suffixes] = finish(b);
+          suffixes += 1;
+        }
+        a = stepA(a, code);
+        b = stepB(b, code);
       }
-      a = stepA(a, code);
-      b = stepB(b, code);
     }
     suffixHi[suffixes] = finish(a);
     suffixLo[suffixes] = finish(b);
     suffixes += 1;
 
-    // Matched label sets, most specific first: URL prefixes (longest first), then domain suffixes.
-    const matched = this.matched;
-    let count = 0;
+    // The URL host is the host without a leading "www.": the full host's key, or the one just below it.
     const hasWww =
       to - from > 4 &&
       text.charCodeAt(from) === 119 &&
       text.charCodeAt(from + 1) === 119 &&
       text.charCodeAt(from + 2) === 119 &&
       text.charCodeAt(from + 3) === 46;
-    // The URL host is the host without a leading "www.": its key is the suffix just below the full host.
     const urlHostIndex = hasWww ? suffixes - 2 : suffixes - 1;
-    if (snap.urls.mask > 0 && lookup(snap.urlHosts, suffixHi[urlHostIndex]!, suffixLo[urlHostIndex]!) !== 0) {
-      count = this.matchUrls(text, hasWww ? from + 4 : from, to, url, hostEnd, count);
-    }
-    for (let s = suffixes - 1; s >= 0; s -= 1) {
-      const value = lookup(snap.domains, suffixHi[s]!, suffixLo[s]!);
-      if (value !== 0) matched[count++] = value - 1;
+
+    // Walk the host from its top label down; a suffix without a filter bit is neither an entry nor the
+    // ancestor of one, so nothing below it can match (for most hosts: one look past the top label).
+    // A value carries the label set (value >>> 1, 0 for none) and, in bit 0, "URL entries under this host".
+    const domains = snap.domains;
+    const filter = domains.filter;
+    const filterMask = domains.filterMask;
+    const domainMatched = this.domainMatched;
+    let found = 0;
+    let urlHost = false;
+    for (let s = 0; s < suffixes; s += 1) {
+      const lo = suffixLo[s]!;
+      const bit = lo & filterMask;
+      if ((filter[bit >>> 5]! & (1 << (bit & 31))) === 0) break;
+      const value = probe(domains, suffixHi[s]!, lo);
+      if (value === 0) continue;
+      if (value >>> 1 !== 0) domainMatched[found++] = (value >>> 1) - 1;
+      if ((value & 1) === 1 && s === urlHostIndex) urlHost = true;
     }
 
-    const hostText = () => host || (host = text.slice(from, to));
+    // Matched label sets, most specific first: URL prefixes (longest first), then domain suffixes.
+    const matched = this.matched;
+    let count = 0;
+    if (urlHost) count = this.matchUrls(text, hasWww ? from + 4 : from, to, url, hostEnd, count);
+    for (let f = found - 1; f >= 0; f -= 1) matched[count++] = domainMatched[f]!;
+
     if (count === 0) {
-      for (const index of policyIndexes) {
-        const policy = snap.policies[index]!;
+      for (let p = 0; p < policyIndexes.length; p += 1) {
+        const policy = snap.policies[policyIndexes[p]!]!;
         if (policy.allowListOnly)
-          return { action: 'block', category: null, rule: 'walled-garden', group: policy.group, snapshot: snap.version, host: hostText() };
+          return { action: 'block', category: null, rule: 'walled-garden', group: policy.group, snapshot: snap.version, host: host || text.slice(from, to) };
       }
-      return this.allowWithSafeSearch(policyIndexes, firstGroup, null, 'default', url, hostText());
+      const first = policyIndexes.length > 0 ? snap.policies[policyIndexes[0]!]!.allowDefault : null;
+      return this.allowed(policyIndexes, first, null, 'default', firstGroup, url, text, from, to);
     }
 
     const offsets = snap.setOffsets;
@@ -417,35 +513,52 @@ export class FilterEngine {
             rule: 'illegal',
             group: firstGroup,
             snapshot: snap.version,
-            host: hostText(),
+            host: host || text.slice(from, to),
           };
       }
     }
 
     let allowed: Decision | null = null;
-    for (const index of policyIndexes) {
-      const policy = snap.policies[index]!;
+    for (let p = 0; p < policyIndexes.length; p += 1) {
+      const policy = snap.policies[policyIndexes[p]!]!;
       const verdict = this.evaluate(policy, count, now);
-      if (verdict.action === 'block') return { ...verdict, host: hostText() };
-      allowed ??= { ...verdict, host: hostText() };
+      if (verdict.action === 'block') {
+        verdict.host = host || text.slice(from, to);
+        return verdict;
+      }
+      allowed ??= verdict;
     }
-    if (!allowed) return { action: 'allow', category: null, rule: 'no-policy', group: firstGroup, snapshot: snap.version, host: hostText() };
-    return this.allowWithSafeSearch(policyIndexes, allowed.group, allowed.category, allowed.rule, url, allowed.host!);
+    if (!allowed) return { action: 'allow', category: null, rule: 'no-policy', group: firstGroup, snapshot: snap.version };
+    return this.allowed(policyIndexes, allowed, allowed.category, allowed.rule, allowed.group, url, text, from, to);
   }
 
-  private allowWithSafeSearch(policyIndexes: readonly number[], group: string, category: string | null, rule: string, url: string, host: string): Decision {
+  /** An allowed request: the shared answer, or (for SafeSearch groups on a search page) a rewrite. */
+  private allowed(
+    policyIndexes: readonly number[],
+    shared: Decision | null,
+    category: string | null,
+    rule: string,
+    group: string,
+    url: string,
+    text: string,
+    from: number,
+    to: number,
+  ): Decision {
     const snap = this.snapshot;
-    const decision: Decision = { action: 'allow', category, rule, group, snapshot: snap.version, host };
-    if (!policyIndexes.some((index) => snap.policies[index]!.safeSearch)) return decision;
+    const answer = shared ?? { action: 'allow', category, rule, group, snapshot: snap.version };
+    if (!isSearchHost(text, from, to)) return answer;
+    let safe = false;
+    for (let p = 0; p < policyIndexes.length; p += 1) if (snap.policies[policyIndexes[p]!]!.safeSearch) safe = true;
+    if (!safe) return answer;
+    const host = text.slice(from, to);
     for (const engine of safeSearchParams) {
       if (!engine.host.test(host)) continue;
       const pathStart = url.indexOf('/', url.indexOf('://') + 3);
       const path = pathStart === -1 ? '/' : url.slice(pathStart);
-      if (!path.startsWith(engine.path) || path.includes(engine.param)) return decision;
-      decision.rewriteUrl = `${url}${url.includes('?') ? '&' : '?'}${engine.param}`;
-      decision.rule = `${rule}+safesearch`;
+      if (!path.startsWith(engine.path) || path.includes(engine.param)) return answer;
+      return { ...answer, host, rule: `${rule}+safesearch`, rewriteUrl: `${url}${url.includes('?') ? '&' : '?'}${engine.param}` };
     }
-    return decision;
+    return answer;
   }
 
   private matchUrls(hostText: string, hostFrom: number, hostTo: number, url: string, pathStart: number, count: number): number {
@@ -483,12 +596,12 @@ export class FilterEngine {
     }
     for (let k = keys - 1; k >= 0; k -= 1) {
       const value = lookup(snap.urls, keysHi[k]!, keysLo[k]!);
-      if (value !== 0) this.matched[count++] = value - 1;
+      if (value >>> 1 !== 0) this.matched[count++] = (value >>> 1) - 1;
     }
     return count;
   }
 
-  private evaluate(policy: Policy, count: number, now: number): Verdict {
+  private evaluate(policy: Policy, count: number, now: number): Decision {
     const snap = this.snapshot;
     const offsets = snap.setOffsets;
     const members = snap.setMembers;
@@ -528,11 +641,17 @@ export class FilterEngine {
       if (first !== -1) {
         if (policy.allowListOnly)
           return { action: 'block', category: snap.categoryCodes[first]!, rule: 'walled-garden', group: policy.group, snapshot: version };
-        return { action: 'allow', category: snap.categoryCodes[first]!, rule: 'category', group: policy.group, snapshot: version };
+        return (policy.allowByCategory[first] ??= Object.freeze<Decision>({
+          action: 'allow',
+          category: snap.categoryCodes[first]!,
+          rule: 'category',
+          group: policy.group,
+          snapshot: version,
+        }));
       }
     }
     if (policy.allowListOnly) return { action: 'block', category: null, rule: 'walled-garden', group: policy.group, snapshot: version };
-    return { action: 'allow', category: null, rule: 'default', group: policy.group, snapshot: version };
+    return policy.allowDefault;
   }
 
   /**

@@ -3,8 +3,8 @@
  *
  *   "HAVENSN1" | u32 header length | header JSON | padding to 8 | sections (typed arrays, 8-byte aligned)
  *
- * Sections are open-addressing hash tables of 64-bit keys (two Uint32Arrays) with a Uint32 value
- * (a label-set number + 1; 0 marks an empty slot), and the label sets themselves. Loading maps the
+ * Sections are open-addressing hash tables of 64-bit keys with a Uint32 value (a label-set number
+ * + 1; 0 marks an empty slot), each with a bitset prefilter, and the label sets themselves. Loading maps the
  * sections as typed-array views over the file's bytes: no parsing per entry, so a 3-million-domain
  * snapshot loads in milliseconds.
  */
@@ -25,11 +25,17 @@ export interface SectionRef {
   length: number;
 }
 
+/**
+ * A hash table: `slots` holds [key high, key low, value] triples side by side (one cache line per
+ * probe), and `filter` is a bitset indexed by the low key half that turns most misses away before
+ * the (much larger) slot array is touched.
+ */
+/** Values: (label set + 1) << 1, with bit 0 set on a domain-table host that has URL entries. */
 export interface TableRef {
   capacity: number;
-  hi: SectionRef;
-  lo: SectionRef;
-  values: SectionRef;
+  slots: SectionRef;
+  filterBits: number;
+  filter: SectionRef;
   entries: number;
 }
 
@@ -71,7 +77,6 @@ export interface SnapshotHeader {
   blockTokenKey: string;
   domains: TableRef;
   urls: TableRef;
-  urlHosts: TableRef;
   sets: { offsets: SectionRef; members: SectionRef; count: number };
   counts: { domains: number; urls: number };
 }
