@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import { finish, seedA, seedB, stepA, stepB } from './hash.js';
 import type { Verdict } from './model.js';
@@ -75,6 +75,10 @@ export interface Snapshot {
   byteLength: number;
   /** Policies already worked out per client address (no user name). */
   byAddress: Map<string, number[]>;
+  byIpv4: Map<number, number[]>;
+  /** Block-page addresses made this minute. */
+  blockPages: Map<string, string>;
+  blockMinute: number;
 }
 
 function view(bytes: Buffer, start: number, ref: { offset: number; length: number }, kind: 'u32' | 'u16'): Uint32Array | Uint16Array {
@@ -200,6 +204,9 @@ export function loadSnapshot(bytes: Buffer): Snapshot {
     timeZone: header.timeZone,
     byteLength: bytes.byteLength,
     byAddress: new Map(),
+    byIpv4: new Map(),
+    blockPages: new Map(),
+    blockMinute: -1,
   };
 }
 
@@ -310,6 +317,22 @@ export class FilterEngine {
   /** Replaces the snapshot between two decisions. */
   swap(snapshot: Snapshot): void {
     this.snapshot = snapshot;
+  }
+
+  /** policiesFor without a `who` object (the helpers' hot path). */
+  policiesForAddress(ip: string | undefined, user: string | undefined): number[] {
+    return this.policiesFor({ ip, user });
+  }
+
+  /** policiesFor for an IPv4 address already parsed to a number, without a user name (no string needed). */
+  policiesForIpv4(address: number): number[] {
+    const snap = this.snapshot;
+    const cached = snap.byIpv4.get(address);
+    if (cached) return cached;
+    const found = this.resolve(snap, { ip: `${address >>> 24}.${(address >>> 16) & 255}.${(address >>> 8) & 255}.${address & 255}` });
+    if (snap.byIpv4.size >= 65_536) snap.byIpv4.clear();
+    snap.byIpv4.set(address, found);
+    return found;
   }
 
   /** The policies that apply to a request: the user's groups and every matching address range; else the defaults. */
@@ -660,11 +683,23 @@ export class FilterEngine {
    */
   blockPageFor(decision: Decision, now: number = Date.now()): string {
     const snap = this.snapshot;
+    // Signing costs microseconds and blocked hosts repeat: tokens are made once per minute per block.
+    const minute = Math.floor(now / 60_000);
+    if (minute !== snap.blockMinute || snap.blockPages.size > 50_000) {
+      snap.blockPages.clear();
+      snap.blockMinute = minute;
+    }
+    const key = `${decision.host ?? ''} ${decision.category ?? ''} ${decision.rule} ${decision.group}`;
+    const cached = snap.blockPages.get(key);
+    if (cached) return cached;
+    // Tab-separated fields (none can hold a tab): host, category, rule, group, snapshot, time (s).
     const payload = Buffer.from(
-      JSON.stringify({ h: decision.host, c: decision.category, r: decision.rule, g: decision.group, v: decision.snapshot, t: Math.floor(now / 1000) }),
+      `${decision.host ?? ''}\t${decision.category ?? ''}\t${decision.rule}\t${decision.group}\t${decision.snapshot}\t${minute * 60}`,
     ).toString('base64url');
     const signature = createHmac('sha256', snap.blockTokenKey).update(payload).digest('base64url').slice(0, 32);
-    return `${snap.blockPageUrl}${snap.blockPageUrl.includes('?') ? '&' : '?'}t=${payload}.${signature}`;
+    const address = `${snap.blockPageUrl}${snap.blockPageUrl.includes('?') ? '&' : '?'}t=${payload}.${signature}`;
+    snap.blockPages.set(key, address);
+    return address;
   }
 }
 
@@ -676,19 +711,11 @@ export function readBlockToken(
   const dot = token.lastIndexOf('.');
   if (dot <= 0) return null;
   const payload = token.slice(0, dot);
-  const expected = createHmac('sha256', key).update(payload).digest('base64url').slice(0, 32);
-  if (token.slice(dot + 1) !== expected) return null;
-  try {
-    const data = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
-      h: string | null;
-      c: string | null;
-      r: string;
-      g: string;
-      v: string;
-      t: number;
-    };
-    return { host: data.h, category: data.c, rule: data.r, group: data.g, snapshot: data.v, at: data.t * 1000 };
-  } catch {
-    return null;
-  }
+  const expected = Buffer.from(createHmac('sha256', key).update(payload).digest('base64url').slice(0, 32));
+  const given = Buffer.from(token.slice(dot + 1));
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  const fields = Buffer.from(payload, 'base64url').toString('utf8').split('\t');
+  if (fields.length !== 6) return null;
+  const [host = '', category = '', rule = '', group = '', snapshot = '', at = '0'] = fields;
+  return { host: host || null, category: category || null, rule, group, snapshot, at: Number(at) * 1000 };
 }

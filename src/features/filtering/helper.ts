@@ -34,7 +34,7 @@ export interface HelperOptions {
   now?: () => number;
 }
 
-interface FieldPositions {
+export interface FieldPositions {
   ip: number;
   user: number;
   dst: number;
@@ -66,36 +66,139 @@ function decodeField(value: string | undefined): string | undefined {
   }
 }
 
-/** Answers one line (without its newline); exported for tests and the benchmark. */
-export function answerLine(engine: FilterEngine, mode: HelperMode, positions: FieldPositions, line: string, now: number): string {
-  let tokens = line.split(' ');
-  let channel = '';
-  const first = tokens[0] ?? '';
-  if (first.length > 0 && first.length < 10 && /^\d+$/.test(first) && tokens.length > 1) {
-    channel = `${first} `;
-    tokens = tokens.slice(1);
+/** A dotted IPv4 address in bytes → number, or -1. */
+function parseIpv4Bytes(bytes: Buffer, start: number, end: number): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = start; i < end; i += 1) {
+    const code = bytes[i]!;
+    if (code === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots += 1;
+    } else if (code >= 48 && code <= 57 && digits < 3) {
+      part = part * 10 + (code - 48);
+      if (part > 255) return -1;
+      digits += 1;
+    } else return -1;
   }
-  if (mode === 'rewrite') {
-    const url = tokens[0];
-    if (!url) return `${channel}BH message=empty`;
-    const clientField = tokens[1] ?? '';
-    const slash = clientField.indexOf('/');
-    const who: Who = { ip: slash === -1 ? clientField : clientField.slice(0, slash), user: decodeField(tokens[2]) };
-    const decision = engine.decide(who, url, now);
-    if (decision.rule === 'malformed') return `${channel}BH message=malformed-url`;
-    if (decision.action === 'block') return `${channel}OK status=302 url=${engine.blockPageFor(decision, now)}`;
-    if (decision.rewriteUrl) return `${channel}OK rewrite-url=${decision.rewriteUrl}`;
-    return `${channel}ERR`;
-  }
-  if (tokens.length < positions.count) return `${channel}BH message=expected-${positions.count}-fields`;
-  const target = (positions.uri >= 0 ? decodeField(tokens[positions.uri]) : undefined) ?? (positions.dst >= 0 ? decodeField(tokens[positions.dst]) : undefined);
-  if (!target) return `${channel}BH message=no-destination`;
-  const who: Who = { ip: positions.ip >= 0 ? tokens[positions.ip] : undefined, user: positions.user >= 0 ? decodeField(tokens[positions.user]) : undefined };
-  const decision = engine.decide(who, target, now);
-  if (decision.rule === 'malformed') return `${channel}BH message=malformed-url`;
-  if (decision.action === 'block') return `${channel}ERR message=${decision.category ?? decision.rule} log=${decision.rule}`;
-  return `${channel}OK`;
+  if (dots !== 3 || digits === 0) return -1;
+  return value * 256 + part;
 }
+
+/** A token as a string ("-" and empty as undefined); UTF-8, which Node decodes fastest for plain ASCII. */
+function tokenText(bytes: Buffer, start: number, end: number): string | undefined {
+  if (end <= start || (end - start === 1 && bytes[start] === 45)) return undefined;
+  return bytes.toString('utf8', start, end);
+}
+
+/**
+ * Answers the lines in `bytes[start, end)` (each ending in "\n") and returns the replies. Works on the
+ * bytes as they arrive: tokens are found with native searches, and only the fields a decision needs
+ * become strings.
+ */
+export function answerLines(engine: FilterEngine, mode: HelperMode, positions: FieldPositions, bytes: Buffer, start: number, end: number, now: number): string {
+  let out = '';
+  const starts = new Int32Array(16);
+  const ends = new Int32Array(16);
+  const wanted = mode === 'rewrite' ? 4 : positions.count + 1;
+  let lineStart = start;
+  while (lineStart < end) {
+    let lineEnd = bytes.indexOf(10, lineStart);
+    if (lineEnd === -1 || lineEnd > end) lineEnd = end;
+    const next = lineEnd + 1;
+    if (lineEnd > lineStart && bytes[lineEnd - 1] === 13) lineEnd -= 1;
+    // The first few space-separated tokens (the channel ID, then the fields).
+    let tokens = 0;
+    let tokenStart = lineStart;
+    while (tokens < wanted) {
+      let space = bytes.indexOf(32, tokenStart);
+      if (space === -1 || space > lineEnd) space = lineEnd;
+      starts[tokens] = tokenStart;
+      ends[tokens] = space;
+      tokens += 1;
+      if (space >= lineEnd) break;
+      tokenStart = space + 1;
+    }
+    let first = 0;
+    let channel = '';
+    const firstLength = ends[0]! - starts[0]!;
+    if (tokens > 1 && firstLength > 0 && firstLength < 10) {
+      let digits = true;
+      for (let i = starts[0]!; i < ends[0]!; i += 1) if (bytes[i]! < 48 || bytes[i]! > 57) digits = false;
+      if (digits) {
+        channel = `${bytes.toString('latin1', starts[0]!, ends[0]!)} `;
+        first = 1;
+      }
+    }
+    let reply: string;
+    try {
+      reply =
+        mode === 'rewrite'
+          ? rewriteReply(engine, bytes, starts, ends, tokens, first, now)
+          : aclReply(engine, positions, bytes, starts, ends, tokens, first, now);
+    } catch (error) {
+      reply = `BH message=${encodeURIComponent(error instanceof Error ? error.message : 'error')}`;
+    }
+    out += `${channel}${reply}\n`;
+    lineStart = next;
+  }
+  return out;
+}
+
+function rewriteReply(engine: FilterEngine, bytes: Buffer, starts: Int32Array, ends: Int32Array, tokens: number, first: number, now: number): string {
+  const url = first < tokens ? tokenText(bytes, starts[first]!, ends[first]!) : undefined;
+  if (!url) return 'BH message=empty';
+  let clientStart = 0;
+  let clientEnd = 0;
+  if (first + 1 < tokens) {
+    clientStart = starts[first + 1]!;
+    clientEnd = ends[first + 1]!;
+    const slash = bytes.indexOf(47, clientStart);
+    if (slash !== -1 && slash < clientEnd) clientEnd = slash;
+  }
+  const user = first + 2 < tokens ? decodeField(tokenText(bytes, starts[first + 2]!, ends[first + 2]!)) : undefined;
+  // The usual case, an IPv4 client and no user name, is looked up by number: no string is made.
+  const ipv4 = user === undefined ? parseIpv4Bytes(bytes, clientStart, clientEnd) : -1;
+  const policies = ipv4 >= 0 ? engine.policiesForIpv4(ipv4) : engine.policiesForAddress(tokenText(bytes, clientStart, clientEnd), user);
+  const decision = engine.decideFor(policies, url, now);
+  if (decision.rule === 'malformed') return 'BH message=malformed-url';
+  if (decision.action === 'block') return `OK status=302 url=${engine.blockPageFor(decision, now)}`;
+  if (decision.rewriteUrl) return `OK rewrite-url=${decision.rewriteUrl}`;
+  return 'ERR';
+}
+
+function aclReply(
+  engine: FilterEngine,
+  positions: FieldPositions,
+  bytes: Buffer,
+  starts: Int32Array,
+  ends: Int32Array,
+  tokens: number,
+  first: number,
+  now: number,
+): string {
+  if (tokens - first < positions.count) return `BH message=expected-${positions.count}-fields`;
+  const field = (position: number) => (position >= 0 ? decodeField(tokenText(bytes, starts[first + position]!, ends[first + position]!)) : undefined);
+  const target = field(positions.uri) ?? field(positions.dst);
+  if (!target) return 'BH message=no-destination';
+  const decision = engine.decideFor(engine.policiesForAddress(field(positions.ip), field(positions.user)), target, now);
+  if (decision.rule === 'malformed') return 'BH message=malformed-url';
+  if (decision.action === 'block') return `ERR message=${decision.category ?? decision.rule} log=${decision.rule}`;
+  return 'OK';
+}
+
+/** Answers one line (without its newline): for tests. */
+export function answerLine(engine: FilterEngine, mode: HelperMode, positions: FieldPositions, line: string, now: number): string {
+  const bytes = Buffer.from(`${line}\n`, 'utf8');
+  return answerLines(engine, mode, positions, bytes, 0, bytes.length, now).slice(0, -1);
+}
+
+export { positionsOf };
 
 /** Runs a helper until its input ends. Resolves once every answer has been written. */
 export async function runHelper(options: HelperOptions): Promise<void> {
@@ -121,31 +224,23 @@ export async function runHelper(options: HelperOptions): Promise<void> {
   const timer = setInterval(check, reloadMs);
   timer.unref();
   const now = options.now ?? Date.now;
-  let pending = '';
+  let pending: Buffer | null = null;
   await new Promise<void>((resolve, reject) => {
-    const answer = (text: string, final: boolean) => {
-      const lines = (pending + text).split('\n');
-      pending = final ? '' : (lines.pop() ?? '');
-      if (final && lines.at(-1) === '') lines.pop();
-      if (lines.length === 0) return;
-      const at = now();
-      let out = '';
-      for (const raw of lines) {
-        const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-        let reply: string;
-        try {
-          reply = answerLine(engine, options.mode, positions, line, at);
-        } catch (error) {
-          reply = `BH message=${encodeURIComponent(error instanceof Error ? error.message : 'error')}`;
-        }
-        out += `${reply}\n`;
-      }
-      options.output.write(out);
+    const answer = (chunk: Buffer | null) => {
+      let bytes = chunk ?? Buffer.alloc(0);
+      if (pending) bytes = Buffer.concat([pending, bytes]);
+      pending = null;
+      // Whole lines now; a partial last line waits for the next chunk (or the end of input).
+      let upTo = bytes.lastIndexOf(10) + 1;
+      if (chunk === null) upTo = bytes.length;
+      if (upTo < bytes.length) pending = bytes.subarray(upTo);
+      if (upTo === 0) return;
+      const text = answerLines(engine, options.mode, positions, bytes, 0, upTo, now());
+      if (text) options.output.write(text);
     };
-    options.input.setEncoding('utf8');
-    options.input.on('data', (chunk: string) => answer(chunk, false));
+    options.input.on('data', (chunk: Buffer) => answer(chunk));
     options.input.on('end', () => {
-      answer('', true);
+      answer(null);
       resolve();
     });
     options.input.on('error', reject);
