@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { FilterEngine, loadSnapshot, type Who } from './engine.js';
+import { FilterEngine, loadSnapshot } from './engine.js';
 
 /**
  * Squid helpers over the engine (no database, no HTTP):
@@ -131,7 +131,7 @@ export function answerLines(engine: FilterEngine, mode: HelperMode, positions: F
       let digits = true;
       for (let i = starts[0]!; i < ends[0]!; i += 1) if (bytes[i]! < 48 || bytes[i]! > 57) digits = false;
       if (digits) {
-        channel = `${bytes.toString('latin1', starts[0]!, ends[0]!)} `;
+        channel = `${bytes.toString('latin1', starts[0], ends[0])} `;
         first = 1;
       }
     }
