@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { registerAccessRegisterRoutes } from './features/agreements/register-routes.js';
 import { registerAgreementRoutes } from './features/agreements/routes.js';
 import { registerConsentRoutes } from './features/consents/routes.js';
+import { registerFilteringRoutes } from './features/filtering/routes.js';
 import { registerIncidentRoutes } from './features/incidents/routes.js';
 import { registerPeopleRoutes } from './features/people/routes.js';
 import { registerNotificationRoutes } from './platform/notifications/routes.js';
@@ -220,6 +221,7 @@ export async function createApp(deps: AppDeps): Promise<HavenApp> {
   registerIncidentRoutes(app, services);
   registerAgreementRoutes(app, services);
   registerAccessRegisterRoutes(app, services);
+  registerFilteringRoutes(app, services);
   registerConsentRoutes(app, services);
   registerNotificationRoutes(app, services);
   registerApiRoutes(app, services);

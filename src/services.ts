@@ -3,6 +3,7 @@ import type { DatabaseHandle } from './db/database.js';
 import { createAccessRegister } from './features/agreements/access-register.js';
 import { createAgreementService } from './features/agreements/service.js';
 import { createConsentService } from './features/consents/service.js';
+import { createFilteringService } from './features/filtering/service.js';
 import { createIncidentService } from './features/incidents/service.js';
 import { createPeopleService } from './features/people/service.js';
 import { createFileStore } from './platform/files.js';
@@ -68,7 +69,39 @@ export function createServices(deps: ServiceDeps) {
     },
   });
 
+  const filtering = createFilteringService({
+    handle,
+    clock,
+    audit,
+    people,
+    users,
+    schools,
+    notifications,
+    dataDir: config.dataDir,
+    secret: config.secret,
+    publicUrl: config.publicUrl,
+  });
+
   const jobs = createJobScheduler({ handle, clock, onError: deps.onJobError });
+  jobs.register({
+    name: 'filter-exceptions',
+    everyMinutes: 5,
+    run: async () => {
+      let ended = 0;
+      for (const school of await schools.list()) ended += await filtering.expireExceptions(school.id);
+      return `${ended} exceptions ended`;
+    },
+  });
+  jobs.register({
+    // People join, leave and sign agreements all day: recompile so user names map to the right policy.
+    name: 'filter-recompile',
+    everyMinutes: 15,
+    run: async () => {
+      const schoolList = await schools.list();
+      for (const school of schoolList) await filtering.compile(school.id);
+      return `Recompiled ${schoolList.length} snapshots`;
+    },
+  });
   jobs.register({
     name: 'agreement-reminders',
     everyMinutes: 24 * 60,
@@ -100,6 +133,7 @@ export function createServices(deps: ServiceDeps) {
     agreements,
     accessRegister,
     consents,
+    filtering,
     jobs,
   };
 }

@@ -141,6 +141,8 @@ export interface PersonTable {
   status: string;
   created_at: string;
   updated_at: string;
+  /** Proxy user name (filtering): who is who on the network. */
+  network_username?: string | null;
 }
 
 export interface GroupTable {
@@ -508,7 +510,121 @@ export interface GroupStaffTable {
   created_at: string;
 }
 
+export interface FilterCategoryTable {
+  school_id: string;
+  code: string;
+  name: string;
+  description: string;
+  category_group: string;
+  sort: number;
+}
+
+export interface FilterListTable {
+  school_id: string;
+  id: string;
+  name: string;
+  kind: string;
+  category: string | null;
+  source_type: string;
+  source: string | null;
+  format: string;
+  schedule_hours: number | null;
+  current_version: number;
+  next_import_at: string | null;
+  created_at: string;
+  retired_at: string | null;
+}
+
+export interface FilterListVersionTable {
+  school_id: string;
+  list_id: string;
+  version: number;
+  content_sha256: string;
+  domains: number;
+  urls: number;
+  report: string;
+  diff: string;
+  created_at: string;
+  created_by: string | null;
+}
+
+export interface FilterPolicyTable {
+  school_id: string;
+  group_code: string;
+  name: string;
+  blocked_categories: string;
+  allow_list_only: number;
+  safe_search: number;
+  allow_list_id: string | null;
+  deny_list_id: string | null;
+  time_windows: string;
+  updated_at: string;
+}
+
+export interface FilterNetworkTable {
+  school_id: string;
+  id: string;
+  cidr: string;
+  group_code: string;
+  label: string;
+  created_at: string;
+}
+
+export interface FilterRequestTable {
+  school_id: string;
+  id: string;
+  reference: string;
+  target_type: string;
+  target: string;
+  group_code: string;
+  reason: string;
+  risk_notes: string | null;
+  starts_at: string;
+  ends_at: string;
+  status: string;
+  stage: string;
+  requested_by: string;
+  requested_at: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  decision_reason: string | null;
+  ended_at: string | null;
+}
+
+export interface FilterChangeLogTable {
+  school_id: string;
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  summary: string;
+  reason: string | null;
+  details: string;
+}
+
+export interface FilterCheckTable {
+  school_id: string;
+  id: string;
+  run_at: string;
+  run_by: string;
+  group_code: string;
+  location: string;
+  method: string;
+  passed: number;
+  failed: number;
+  results: string;
+  action_taken: string | null;
+}
+
 export interface Database {
+  filter_categories: FilterCategoryTable;
+  filter_lists: FilterListTable;
+  filter_list_versions: FilterListVersionTable;
+  filter_policies: FilterPolicyTable;
+  filter_networks: FilterNetworkTable;
+  filter_requests: FilterRequestTable;
+  filter_change_log: FilterChangeLogTable;
+  filter_checks: FilterCheckTable;
   job_leases: JobLeaseTable;
   job_runs: JobRunTable;
   access_provisioning: AccessProvisioningTable;

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** Separate keys for separate jobs, all derived from the instance secret (HKDF-SHA256). */
-export type KeyPurpose = 'session' | 'csrf' | 'file-encryption' | 'field-encryption' | 'signed-link';
+export type KeyPurpose = 'session' | 'csrf' | 'file-encryption' | 'field-encryption' | 'signed-link' | 'filter-block-token';
 
 export function deriveKey(secret: string, purpose: KeyPurpose): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, 'haven', `haven:${purpose}`, 32));

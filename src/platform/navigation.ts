@@ -17,6 +17,8 @@ const entries: NavigationEntry[] = [
   { href: '/agreements', text: 'Agreements', permission: 'agreements.manage' },
   { href: '/consents', text: 'Consents', permission: 'consents.grid' },
   { href: '/access-register', text: 'Access register', permission: 'accessRegister.read' },
+  { href: '/filtering', text: 'Filtering', permission: 'filtering.read' },
+  { href: '/filtering/requests', text: 'Filtering requests', permission: 'filtering.request' },
   { href: '/groups', text: 'Groups', permission: 'groups.read' },
   { href: '/who-to-tell', text: 'Who to tell', permission: 'rolesRegister.read' },
   {
@@ -57,15 +59,16 @@ export function navigationFor(actor: Actor | undefined, currentPath: string) {
   const top = visible.filter((entry) => !entry.admin).map((entry) => ({ href: entry.href, text: entry.text }));
   if (visible.some((entry) => entry.admin)) top.push({ href: '/admin', text: 'Admin' });
   const adminPaths = visible.filter((entry) => entry.admin).map((entry) => entry.href);
-  return top.map((entry) => ({
-    ...entry,
-    active:
-      entry.href === '/'
-        ? path === '/'
-        : entry.href === '/admin'
-          ? path === '/admin' || adminPaths.some((href) => path.startsWith(href))
-          : path.startsWith(entry.href) && !adminPaths.some((href) => path.startsWith(href)),
-  }));
+  const matches = (href: string) => (href === '/' ? path === '/' : path === href || path.startsWith(`${href}/`) || path.startsWith(`${href}.`));
+  // The longest matching entry is the current one (so /filtering/requests is not also "Filtering").
+  const inAdmin = path === '/admin' || adminPaths.some(matches);
+  const current = inAdmin
+    ? '/admin'
+    : top
+        .map((entry) => entry.href)
+        .filter(matches)
+        .sort((a, b) => b.length - a.length)[0];
+  return top.map((entry) => ({ ...entry, active: entry.href === current }));
 }
 
 /** The administration pages an actor may open, for the /admin page. */

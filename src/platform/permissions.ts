@@ -38,6 +38,16 @@ const matrix = {
   'accessRegister.read': ['technician', 'esafety_lead', 'headteacher'],
   // The technician records the network accounts made for cleared people and removed for leavers.
   'accessRegister.provision': ['technician', 'headteacher'],
+  // Filtering (policies 000, 003 §12, 004 §7.3): the technician and e-safety lead run it; any member of
+  // staff may ask for a change; the headteacher (and, by school setting, the technician first) decides;
+  // governors read the change log.
+  'filtering.read': ['technician', 'esafety_lead', 'dsl', 'deputy_dsl', 'headteacher'],
+  'filtering.manage': ['technician', 'esafety_lead', 'headteacher'],
+  'filtering.request': ['staff', 'technician', 'esafety_lead', 'dsl', 'deputy_dsl', 'headteacher'],
+  'filtering.approve': ['technician', 'headteacher'],
+  'filtering.changeLog': ['technician', 'esafety_lead', 'dsl', 'deputy_dsl', 'headteacher', 'governor'],
+  // API scope only: proxies and firewalls asking for decisions.
+  'filtering.decide': [],
   // API scope only: ordinary (not DSL-only, not allegation) incidents, read only.
   'incidents.read': ['esafety_lead', 'dsl', 'deputy_dsl', 'headteacher'],
 } as const satisfies Record<string, readonly Role[]>;
@@ -71,4 +81,4 @@ export function can(actor: Actor | undefined, permission: Permission): boolean {
 }
 
 /** Permissions an API token may be given: read/integration scopes only, never account control. */
-export const tokenScopes: readonly Permission[] = ['people.read', 'groups.read', 'incident.report', 'incidents.read'];
+export const tokenScopes: readonly Permission[] = ['people.read', 'groups.read', 'incident.report', 'incidents.read', 'filtering.decide'];

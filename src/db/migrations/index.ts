@@ -4,6 +4,7 @@ import * as incidents from './2026_11_23_0002_incidents.js';
 import * as agreements from './2026_11_23_0003_agreements.js';
 import * as consents from './2026_11_23_0004_consents.js';
 import * as accessAndJobs from './2026_11_23_0005_access_and_jobs.js';
+import * as filtering from './2026_11_23_0007_filtering.js';
 
 /** Every migration, by timestamped name. Add new ones at the end; never edit one that has landed. */
 const migrations: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_23_0003_agreements': agreements,
   '2026_11_23_0004_consents': consents,
   '2026_11_23_0005_access_and_jobs': accessAndJobs,
+  '2026_11_23_0007_filtering': filtering,
 };
 
 export const migrationProvider: MigrationProvider = {

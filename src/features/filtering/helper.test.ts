@@ -124,16 +124,25 @@ describe('the Squid helpers', () => {
     const ask = async (id: number) => {
       const before = answers.length;
       input.write(`${id} 10.4.1.2 - new.example http://new.example/\n`);
-      for (let i = 0; i < 100 && answers.length === before; i += 1) await new Promise((resolve) => setTimeout(resolve, 5));
-      return answers.at(-1);
+      for (let i = 0; i < 200 && answers.length === before; i += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+      return answers.at(-1)!.replace(/^\d+ /, '');
     };
-    assert.equal(await ask(1), '1 OK');
+    /** Asks until the answer is `expected` (the reload timer runs every 100 ms), for up to 5 s. */
+    const eventually = async (expected: string) => {
+      let answer = '';
+      for (let attempt = 0; attempt < 100; attempt += 1) {
+        answer = await ask(attempt + 10);
+        if (answer === expected) return answer;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return answer;
+    };
+    assert.equal(await ask(1), 'OK');
     writeSnapshotFile(livePath, compileSnapshot(model(['new.example'], 'v2'), { blockTokenKey: 'k' }).bytes);
-    await new Promise((resolve) => setTimeout(resolve, 350));
-    assert.equal(await ask(2), '2 ERR message=games log=category', 'the new snapshot is in use without a restart');
+    assert.equal(await eventually('ERR message=games log=category'), 'ERR message=games log=category', 'the new snapshot is in use without a restart');
     writeFileSync(livePath, 'garbage');
-    await new Promise((resolve) => setTimeout(resolve, 350));
-    assert.equal(await ask(3), '3 ERR message=games log=category', 'a broken file leaves the last good snapshot in use');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal(await ask(3), 'ERR message=games log=category', 'a broken file leaves the last good snapshot in use');
     input.end();
     await done;
   });

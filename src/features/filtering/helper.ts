@@ -206,11 +206,16 @@ export async function runHelper(options: HelperOptions): Promise<void> {
   const positions = positionsOf(options.format ?? defaultAclFormat);
   const load = () => loadSnapshot(readFileSync(options.snapshotPath));
   const engine = new FilterEngine(load());
-  let loadedAt = statSync(options.snapshotPath).mtimeMs;
+  // A new snapshot is a new file renamed into place: its inode (and time and size) change.
+  const identity = () => {
+    const stat = statSync(options.snapshotPath);
+    return `${stat.ino}:${stat.mtimeMs}:${stat.size}`;
+  };
+  let loadedAt = identity();
   const reloadMs = options.reloadMs ?? 2000;
   const check = () => {
     try {
-      const mtime = statSync(options.snapshotPath).mtimeMs;
+      const mtime = identity();
       if (mtime === loadedAt) return;
       const next = load();
       engine.swap(next);

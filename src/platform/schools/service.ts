@@ -19,6 +19,11 @@ export const schoolSettingsSchema = z.object({
   sessionAbsoluteHours: z.number().int().min(1).max(24).default(12),
   /** Policy 001: image consent from every parent with parental responsibility, not just one. */
   consentNeedsEveryParent: z.boolean().default(false),
+  /**
+   * Who approves filtering changes (policies 000, 003 §12): the headteacher; or the technician first
+   * and then the headteacher for changes touching the content categories (the riskier ones).
+   */
+  filterApproval: z.enum(['headteacher', 'technician_then_headteacher']).default('headteacher'),
 });
 
 export type SchoolSettings = z.infer<typeof schoolSettingsSchema>;

@@ -160,6 +160,7 @@ export function registerUserRoutes(app: HavenApp, services: Services): void {
       sessionIdleMinutes: Number(field(body, 'sessionIdleMinutes')),
       sessionAbsoluteHours: Number(field(body, 'sessionAbsoluteHours')),
       consentNeedsEveryParent: field(body, 'consentNeedsEveryParent') === 'yes',
+      filterApproval: field(body, 'filterApproval') === 'technician_then_headteacher' ? ('technician_then_headteacher' as const) : ('headteacher' as const),
     };
     return handleForm(reply, 'platform/users/views/settings.njk', { title: 'Settings', settings: { ...school.settings, ...candidate } }, async () => {
       const parsed = schoolSettingsSchema.safeParse(candidate);

@@ -1,0 +1,300 @@
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { HavenApp } from '../../app.js';
+import { AppError, notFound } from '../../platform/errors.js';
+import { allowed, auditContext, field, fieldList, formBody, handleForm, redirect, schoolIdOf } from '../../platform/http.js';
+import type { Services } from '../../services.js';
+import { illegalCategories } from './catalogue.js';
+
+const statusLabels: Record<string, string> = {
+  pending: 'Waiting for a decision',
+  approved: 'Approved',
+  declined: 'Declined',
+  withdrawn: 'Withdrawn',
+  expired: 'Ended',
+};
+
+export function registerFilteringRoutes(app: HavenApp, services: Services): void {
+  const { filtering } = services;
+
+  async function groupItems(schoolId: string, selected?: string) {
+    return (await filtering.policies(schoolId)).map((policy) => ({ value: policy.group_code, text: policy.name, selected: policy.group_code === selected }));
+  }
+
+  app.get('/filtering', { config: { access: 'filtering.read' } }, async (request, reply) => {
+    const schoolId = schoolIdOf(request);
+    const [policies, lists, networks, categories, engine] = await Promise.all([
+      filtering.policies(schoolId),
+      filtering.lists(schoolId),
+      filtering.networks(schoolId),
+      filtering.categories(schoolId),
+      filtering.engineFor(schoolId),
+    ]);
+    return reply.render('features/filtering/views/overview.njk', {
+      title: 'Filtering',
+      policies,
+      lists,
+      networks,
+      categories,
+      snapshot: { version: engine.version, path: filtering.snapshotPath(schoolId), counts: engine.current.header.counts },
+      groupItems: await groupItems(schoolId),
+      canManage: allowed(request, 'filtering.manage'),
+      values: {},
+    });
+  });
+
+  async function policyPage(request: FastifyRequest, groupCode: string, extra: Record<string, unknown> = {}) {
+    const schoolId = schoolIdOf(request);
+    const policy = (await filtering.policies(schoolId)).find((row) => row.group_code === groupCode);
+    if (!policy) throw notFound('policy');
+    const [categories, allow, deny] = await Promise.all([
+      filtering.categories(schoolId),
+      policy.allow_list_id ? filtering.currentEntries(schoolId, policy.allow_list_id) : Promise.resolve({ domains: [], urls: [] }),
+      policy.deny_list_id ? filtering.currentEntries(schoolId, policy.deny_list_id) : Promise.resolve({ domains: [], urls: [] }),
+    ]);
+    return {
+      title: `Filtering policy: ${policy.name}`,
+      policy,
+      categories: categories.map((category) => ({
+        ...category,
+        illegal: illegalCategories.includes(category.code),
+        blocked: illegalCategories.includes(category.code) || policy.blocked.includes(category.code),
+      })),
+      allow: [...allow.domains, ...allow.urls],
+      deny: [...deny.domains, ...deny.urls],
+      canManage: allowed(request, 'filtering.manage'),
+      backLink: '/filtering',
+      values: {},
+      ...extra,
+    };
+  }
+
+  app.get('/filtering/policies/:group', { config: { access: 'filtering.read' } }, async (request, reply) => {
+    const { group } = request.params as { group: string };
+    return reply.render('features/filtering/views/policy.njk', await policyPage(request, group));
+  });
+
+  app.post('/filtering/policies/:group', { config: { access: 'filtering.manage' } }, async (request, reply) => {
+    const { group } = request.params as { group: string };
+    const body = formBody(request);
+    return handleForm(
+      reply,
+      'features/filtering/views/policy.njk',
+      await policyPage(request, group, { values: { reason: field(body, 'reason') } }),
+      async () => {
+        await filtering.updatePolicy(auditContext(request), group, {
+          blocked: fieldList(body, 'blocked'),
+          allowListOnly: field(body, 'allowListOnly') === 'yes',
+          safeSearch: field(body, 'safeSearch') === 'yes',
+          reason: field(body, 'reason'),
+        });
+        return redirect(reply, `/filtering/policies/${encodeURIComponent(group)}`);
+      },
+    );
+  });
+
+  app.post('/filtering/policies/:group/entries', { config: { access: 'filtering.manage' } }, async (request, reply) => {
+    const { group } = request.params as { group: string };
+    const body = formBody(request);
+    const values = { entry: field(body, 'entry'), entryReason: field(body, 'entryReason'), kind: field(body, 'kind') };
+    return handleForm(reply, 'features/filtering/views/policy.njk', await policyPage(request, group, { values }), async () => {
+      const remove = field(body, 'remove');
+      const kind = values.kind === 'deny' ? 'deny' : 'allow';
+      if (remove) await filtering.removeLocalEntry(auditContext(request), { groupCode: group, kind, entry: remove, reason: values.entryReason || 'Removed' });
+      else await filtering.addLocalEntry(auditContext(request), { groupCode: group, kind, entry: values.entry, reason: values.entryReason });
+      return redirect(reply, `/filtering/policies/${encodeURIComponent(group)}`);
+    });
+  });
+
+  app.post('/filtering/networks', { config: { access: 'filtering.manage' } }, async (request, reply) => {
+    const body = formBody(request);
+    const values = { cidr: field(body, 'cidr'), groupCode: field(body, 'groupCode'), label: field(body, 'label') };
+    try {
+      await filtering.addNetwork(auditContext(request), values);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'VALIDATION') {
+        const schoolId = schoolIdOf(request);
+        reply.code(400);
+        return reply.render('features/filtering/views/overview.njk', {
+          title: 'Filtering',
+          policies: await filtering.policies(schoolId),
+          lists: await filtering.lists(schoolId),
+          networks: await filtering.networks(schoolId),
+          categories: await filtering.categories(schoolId),
+          snapshot: null,
+          groupItems: await groupItems(schoolId, values.groupCode),
+          canManage: true,
+          values,
+          errors: error.fields.map((item) => ({ text: item.message, href: `#${item.field}` })),
+          errorFor: Object.fromEntries(error.fields.map((item) => [item.field, { text: item.message }])),
+        });
+      }
+      throw error;
+    }
+    return redirect(reply, '/filtering');
+  });
+
+  app.post('/filtering/networks/:id/delete', { config: { access: 'filtering.manage' } }, async (request, reply) => {
+    const { id } = request.params as { id: string };
+    await filtering.removeNetwork(auditContext(request), id);
+    return redirect(reply, '/filtering');
+  });
+
+  // Change requests: any member of staff asks (also from the block page); the approver decides.
+  app.get('/filtering/requests', { config: { access: 'filtering.request' } }, async (request, reply) => {
+    const schoolId = schoolIdOf(request);
+    const seesAll = allowed(request, 'filtering.approve') || allowed(request, 'filtering.read');
+    const userId = request.actor?.kind === 'user' ? request.actor.userId : '';
+    const rows = await filtering.requests(schoolId, seesAll ? {} : { requestedBy: userId });
+    return reply.render('features/filtering/views/requests.njk', { title: 'Filtering change requests', rows, statusLabels, seesAll });
+  });
+
+  async function newRequestPage(request: FastifyRequest, extra: Record<string, unknown> = {}) {
+    const schoolId = schoolIdOf(request);
+    const query = request.query as Record<string, string | undefined>;
+    const today = services.clock().toISOString().slice(0, 10);
+    const categories = (await filtering.categories(schoolId)).filter((category) => !illegalCategories.includes(category.code));
+    return {
+      title: 'Ask for a filtering change',
+      groupItems: await groupItems(schoolId, query.group),
+      categoryItems: categories.map((category) => ({ value: category.code, text: category.name })),
+      values: { target: query.site?.slice(0, 300) ?? '', targetType: 'site', startsOn: today, endsOn: today, groupCode: query.group ?? '' },
+      backLink: '/filtering/requests',
+      ...extra,
+    };
+  }
+
+  app.get('/filtering/requests/new', { config: { access: 'filtering.request' } }, async (request, reply) =>
+    reply.render('features/filtering/views/request-form.njk', await newRequestPage(request)),
+  );
+
+  app.post('/filtering/requests', { config: { access: 'filtering.request' } }, async (request, reply) => {
+    const body = formBody(request);
+    const values = {
+      targetType: field(body, 'targetType'),
+      target: field(body, 'targetType') === 'category' ? field(body, 'category') : field(body, 'target'),
+      groupCode: field(body, 'groupCode'),
+      reason: field(body, 'reason'),
+      riskNotes: field(body, 'riskNotes'),
+      startsOn: field(body, 'startsOn'),
+      endsOn: field(body, 'endsOn'),
+    };
+    return handleForm(reply, 'features/filtering/views/request-form.njk', await newRequestPage(request, { values }), async () => {
+      const made = await filtering.requestChange(auditContext(request), values);
+      return redirect(reply, `/filtering/requests/${made.id}`);
+    });
+  });
+
+  async function requestPage(request: FastifyRequest, id: string, extra: Record<string, unknown> = {}) {
+    const schoolId = schoolIdOf(request);
+    const row = await filtering.request(schoolId, id);
+    const userId = request.actor?.kind === 'user' ? request.actor.userId : '';
+    // Staff see their own requests; approvers and the filtering team see all (others: not found).
+    if (row.requested_by !== userId && !allowed(request, 'filtering.approve') && !allowed(request, 'filtering.read')) throw notFound('request');
+    const accounts = await services.users.list(schoolId);
+    const nameOf = (accountId: string | null) => accounts.find((account) => account.id === accountId)?.displayName ?? '';
+    const roles = request.actor?.kind === 'user' ? request.actor.roles : [];
+    const canDecide =
+      row.status === 'pending' &&
+      (roles.includes('headteacher') || (row.stage === 'technician' && roles.includes('technician') && row.requested_by !== userId));
+    return {
+      title: `Filtering change request ${row.reference}`,
+      row,
+      statusLabels,
+      requestedBy: nameOf(row.requested_by),
+      decidedBy: nameOf(row.decided_by),
+      canDecide,
+      canWithdraw: row.requested_by === userId && (row.status === 'pending' || row.status === 'approved'),
+      backLink: '/filtering/requests',
+      values: {},
+      ...extra,
+    };
+  }
+
+  app.get('/filtering/requests/:id', { config: { access: 'filtering.request' } }, async (request, reply) => {
+    const { id } = request.params as { id: string };
+    return reply.render('features/filtering/views/request.njk', await requestPage(request, id));
+  });
+
+  app.post('/filtering/requests/:id/decision', { config: { access: 'filtering.approve' } }, async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const body = formBody(request);
+    const values = { decisionReason: field(body, 'decisionReason') };
+    return handleForm(reply, 'features/filtering/views/request.njk', await requestPage(request, id, { values }), async () => {
+      await filtering.decide(auditContext(request), id, { approve: field(body, 'decision') === 'approve', reason: values.decisionReason });
+      return redirect(reply, `/filtering/requests/${id}`);
+    });
+  });
+
+  app.post('/filtering/requests/:id/withdraw', { config: { access: 'filtering.request' } }, async (request, reply) => {
+    const { id } = request.params as { id: string };
+    await filtering.withdraw(auditContext(request), id);
+    return redirect(reply, `/filtering/requests/${id}`);
+  });
+
+  app.get('/filtering/log', { config: { access: 'filtering.changeLog' } }, async (request, reply) => {
+    const query = request.query as Record<string, string | undefined>;
+    const page = Math.max(1, Number(query.page) || 1);
+    const rows = await filtering.changeLog(schoolIdOf(request), page);
+    return reply.render('features/filtering/views/log.njk', { title: 'Filtering change log', rows, page });
+  });
+
+  // The block page: public (a pupil's browser lands here); the token says what was blocked and why.
+  app.get('/blocked/:schoolId', { config: { access: 'public' } }, async (request, reply) => {
+    const { schoolId } = request.params as { schoolId: string };
+    const query = request.query as Record<string, string | undefined>;
+    const school = await services.schools.find(schoolId);
+    const info = school && query.t ? filtering.readToken(schoolId, query.t) : null;
+    const category = info?.category ? (await filtering.categories(schoolId)).find((row) => row.code === info.category) : undefined;
+    reply.code(info ? 200 : 400);
+    return reply.render('features/filtering/views/blocked.njk', {
+      title: 'This site is blocked',
+      info,
+      categoryName: category?.name ?? null,
+      illegal: info?.category ? illegalCategories.includes(info.category) : false,
+      requestLink: info?.host
+        ? `/filtering/requests/new?site=${encodeURIComponent(info.host)}&group=${encodeURIComponent(info.group)}`
+        : '/filtering/requests/new',
+    });
+  });
+
+  const decideItem = z.object({ url: z.string().min(1).max(8000), ip: z.string().max(64).optional(), user: z.string().max(256).optional() });
+  const verdictSchema = z.object({
+    action: z.enum(['allow', 'block']),
+    category: z.string().nullable(),
+    rule: z.string(),
+    group: z.string(),
+    snapshot: z.string(),
+    blockPage: z.string().optional(),
+    rewriteUrl: z.string().optional(),
+  });
+  app.post(
+    '/api/v1/filter/decide',
+    {
+      config: { access: 'filtering.decide' },
+      schema: {
+        tags: ['filtering'],
+        summary: 'Decide a batch of web requests (for proxies and firewalls other than Squid)',
+        body: z.object({ requests: z.array(decideItem).min(1).max(1000) }),
+        response: { 200: z.object({ verdicts: z.array(verdictSchema) }) },
+      },
+    },
+    async (request) => {
+      const { requests } = request.body as { requests: Array<{ url: string; ip?: string; user?: string }> };
+      const schoolId = schoolIdOf(request);
+      const engine = await filtering.engineFor(schoolId);
+      const verdicts = await filtering.decideBatch(schoolId, requests);
+      return {
+        verdicts: verdicts.map((verdict) => ({
+          action: verdict.action,
+          category: verdict.category,
+          rule: verdict.rule,
+          group: verdict.group,
+          snapshot: verdict.snapshot,
+          ...(verdict.action === 'block' ? { blockPage: engine.blockPageFor(verdict) } : {}),
+          ...(verdict.rewriteUrl ? { rewriteUrl: verdict.rewriteUrl } : {}),
+        })),
+      };
+    },
+  );
+}
