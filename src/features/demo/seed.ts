@@ -416,6 +416,7 @@ export async function seedDemoSchool(services: Services, options: { seed?: numbe
   });
   await seedDemoIncidents(services, schoolId, next);
   await seedDemoAgreementsAndConsents(services, schoolId, next);
+  await seedDemoFiltering(services, schoolId);
   return { schoolId, accounts, counts };
 }
 
@@ -628,4 +629,18 @@ async function seedDemoAgreementsAndConsents(services: Services, schoolId: strin
     { kind: 'visitor', legalFirstName: 'Sam', legalLastName: 'Lowther', organisation: 'Supply teacher (agency)', email: `supply@${demoDomain}` },
     context,
   );
+}
+
+/** Sample category lists (fictional example domains), the early-years walled garden and the school's networks. */
+async function seedDemoFiltering(services: Services, schoolId: string): Promise<void> {
+  const context: AuditContext = { schoolId };
+  await services.filtering.seedDemo(context);
+  for (const network of [
+    { cidr: '10.10.0.0/16', groupCode: 'all_staff:staff', label: 'Staff network' },
+    { cidr: '10.20.0.0/16', groupCode: 'key_stage:KS2', label: 'Key stage 2 laptops and Wi-Fi' },
+    { cidr: '10.30.0.0/16', groupCode: 'key_stage:KS1', label: 'Key stage 1 tablets' },
+    { cidr: '10.31.0.0/16', groupCode: 'key_stage:EYFS', label: 'Reception tablets' },
+    { cidr: '10.50.0.0/16', groupCode: 'guests:guests', label: 'Guest Wi-Fi' },
+  ])
+    await services.filtering.addNetwork(context, network);
 }
