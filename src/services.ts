@@ -93,6 +93,26 @@ export function createServices(deps: ServiceDeps) {
     },
   });
   jobs.register({
+    // The DfE standard asks for regular checks that filtering works: every group, every week.
+    name: 'filter-checks',
+    everyMinutes: 7 * 24 * 60,
+    run: async () => {
+      let failed = 0;
+      let runs = 0;
+      for (const school of await schools.list()) {
+        for (const policy of await filtering.policies(school.id)) {
+          const outcome = await filtering.runCheck(
+            { schoolId: school.id },
+            { groupCode: policy.group_code, location: 'Haven (scheduled check of the decision engine)' },
+          );
+          failed += outcome.failed;
+          runs += 1;
+        }
+      }
+      return `${runs} checks, ${failed} failed probes`;
+    },
+  });
+  jobs.register({
     // People join, leave and sign agreements all day: recompile so user names map to the right policy.
     name: 'filter-recompile',
     everyMinutes: 15,

@@ -219,5 +219,35 @@ for (const dialect of dialects()) {
       });
       assert.equal(refused.statusCode, 403);
     });
+
+    it('runs filtering checks with a record of when, who, where and the result, and tells the technician and head when one fails', async () => {
+      const technicianUser = await buildUser(haven.services, schoolId, ['technician']);
+      const tech = new TestAgent(haven.app);
+      await tech.signIn(technicianUser.email, technicianUser.password);
+      const passing = await tech.post('/filtering/checks', { groupCode: 'all_staff:staff', location: 'ICT suite, PC 12' });
+      assert.equal(passing.statusCode, 303);
+      const passPage = await tech.get(passing.headers.location as string);
+      assert.match(passPage.body, /data-qa="summary">\d+ passed, 0 failed/);
+      assert.match(passPage.body, /iwf-listed-sample.test/, 'illegal content is probed too');
+
+      // Through a proxy that does not answer, nothing gets through: the allowed probes fail.
+      const failing = await tech.post('/filtering/checks', { groupCode: 'all_staff:staff', location: 'Library laptop 3', proxyUrl: 'http://127.0.0.1:9' });
+      const failPage = await tech.get(failing.headers.location as string);
+      assert.match(failPage.body, /data-qa="summary">\d+ passed, [1-9]\d* failed/);
+      const notes = await haven.services.notifications.list(schoolId, technicianUser.userId);
+      assert.match(notes[0]!.title, /A filtering check failed for Staff/);
+      assert.equal((await tech.post(`${failing.headers.location as string}/action`, { action: '' })).statusCode, 400);
+      assert.equal((await tech.post(`${failing.headers.location as string}/action`, { action: 'Proxy was down; restarted it' })).statusCode, 303);
+      assert.equal((await tech.post('/filtering/checks', { groupCode: 'all_staff:staff', location: '' })).statusCode, 400);
+
+      const governor = await buildUser(haven.services, schoolId, ['governor']);
+      const governorAgent = new TestAgent(haven.app);
+      await governorAgent.signIn(governor.email, governor.password);
+      const list = await governorAgent.get('/filtering/checks');
+      assert.match(list.body, /Library laptop 3/);
+      assert.match(list.body, /Proxy was down; restarted it/);
+      assert.equal((await governorAgent.post('/filtering/checks', { groupCode: 'all_staff:staff', location: 'x' })).statusCode, 403);
+      assert.equal((await teacher.get('/filtering/checks')).statusCode, 403);
+    });
   });
 }

@@ -3,6 +3,7 @@ import type { DbOrTrx } from '../../db/database.js';
 import type {
   FilterCategoryTable,
   FilterChangeLogTable,
+  FilterCheckTable,
   FilterListTable,
   FilterListVersionTable,
   FilterNetworkTable,
@@ -157,4 +158,21 @@ export async function peopleWithUsernames(db: DbOrTrx, schoolId: string) {
     .where('status', '=', 'current')
     .where('network_username', 'is not', null)
     .execute();
+}
+
+export async function insertCheck(db: DbOrTrx, row: Insertable<FilterCheckTable>): Promise<void> {
+  await db.insertInto('filter_checks').values(row).execute();
+}
+
+export async function checks(db: DbOrTrx, schoolId: string, limit = 200) {
+  return db.selectFrom('filter_checks').selectAll().where('school_id', '=', schoolId).orderBy('run_at', 'desc').limit(limit).execute();
+}
+
+export async function findCheck(db: DbOrTrx, schoolId: string, id: string) {
+  return db.selectFrom('filter_checks').selectAll().where('school_id', '=', schoolId).where('id', '=', id).executeTakeFirst();
+}
+
+export async function setCheckAction(db: DbOrTrx, schoolId: string, id: string, action: string): Promise<number> {
+  const result = await db.updateTable('filter_checks').set({ action_taken: action }).where('school_id', '=', schoolId).where('id', '=', id).executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }

@@ -239,6 +239,57 @@ export function registerFilteringRoutes(app: HavenApp, services: Services): void
     return reply.render('features/filtering/views/log.njk', { title: 'Filtering change log', rows, page });
   });
 
+  // Filtering checks (DfE standard): run on demand here, weekly by the jobs scheduler.
+  async function checksPage(request: FastifyRequest, extra: Record<string, unknown> = {}) {
+    const schoolId = schoolIdOf(request);
+    return {
+      title: 'Filtering checks',
+      checks: await filtering.checks(schoolId),
+      groupItems: await groupItems(schoolId),
+      canRun: allowed(request, 'filtering.manage'),
+      values: {},
+      ...extra,
+    };
+  }
+
+  app.get('/filtering/checks', { config: { access: 'filtering.changeLog' } }, async (request, reply) =>
+    reply.render('features/filtering/views/checks.njk', await checksPage(request)),
+  );
+
+  app.post('/filtering/checks', { config: { access: 'filtering.manage' } }, async (request, reply) => {
+    const body = formBody(request);
+    const values = { groupCode: field(body, 'groupCode'), location: field(body, 'location'), proxyUrl: field(body, 'proxyUrl') };
+    return handleForm(reply, 'features/filtering/views/checks.njk', await checksPage(request, { values }), async () => {
+      const outcome = await filtering.runCheck(auditContext(request), values);
+      return redirect(reply, `/filtering/checks/${outcome.id}`);
+    });
+  });
+
+  async function checkPage(request: FastifyRequest, id: string, extra: Record<string, unknown> = {}) {
+    return {
+      title: 'Filtering check',
+      check: await filtering.check(schoolIdOf(request), id),
+      canRun: allowed(request, 'filtering.manage'),
+      backLink: '/filtering/checks',
+      values: {},
+      ...extra,
+    };
+  }
+
+  app.get('/filtering/checks/:id', { config: { access: 'filtering.changeLog' } }, async (request, reply) => {
+    const { id } = request.params as { id: string };
+    return reply.render('features/filtering/views/check.njk', await checkPage(request, id));
+  });
+
+  app.post('/filtering/checks/:id/action', { config: { access: 'filtering.manage' } }, async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const action = field(formBody(request), 'action');
+    return handleForm(reply, 'features/filtering/views/check.njk', await checkPage(request, id, { values: { action } }), async () => {
+      await filtering.recordCheckAction(auditContext(request), id, action);
+      return redirect(reply, `/filtering/checks/${id}`);
+    });
+  });
+
   // The block page: public (a pupil's browser lands here); the token says what was blocked and why.
   app.get('/blocked/:schoolId', { config: { access: 'public' } }, async (request, reply) => {
     const { schoolId } = request.params as { schoolId: string };

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { DatabaseHandle, DbOrTrx } from '../../db/database.js';
@@ -28,6 +29,28 @@ export const requestStatuses = ['pending', 'approved', 'declined', 'withdrawn', 
 export type RequestStatus = (typeof requestStatuses)[number];
 
 const contentCategories = new Set(catalogue.filter((category) => category.group !== 'operational').map((category) => category.code));
+
+/** One GET through an HTTP proxy: the status code, or 0 when nothing came back within 5 s. */
+function probeThroughProxy(proxy: URL, url: string): Promise<number> {
+  return new Promise((resolveStatus) => {
+    const target = new URL(url);
+    const request = httpRequest({
+      host: proxy.hostname,
+      port: Number(proxy.port || 3128),
+      path: url,
+      method: 'GET',
+      headers: { host: target.host },
+      agent: false,
+    });
+    request.on('response', (response) => {
+      response.resume();
+      resolveStatus(response.statusCode ?? 0);
+    });
+    request.on('error', () => resolveStatus(0));
+    request.setTimeout(5000, () => request.destroy());
+    request.end();
+  });
+}
 
 /** A policy group's label: "key_stage:KS2" → "Key stage 2" (the policy's own name when there is one). */
 export function groupLabel(code: string, names: ReadonlyMap<string, string>): string {
@@ -749,6 +772,128 @@ export function createFilteringService(deps: {
     /** What a block-page token says, when it is genuine. */
     readToken(schoolId: string, token: string) {
       return readBlockToken(token, blockTokenKey(schoolId));
+    },
+
+    /**
+     * A filtering check (DfE filtering and monitoring standards): for one group, probes taken from the
+     * school's own lists — a few entries of every category, the group's allow and deny lists, and a
+     * site on no list — each with the answer the policy should give, asked of the engine (or, with a
+     * proxy address, through the real proxy). Recorded with when, who, what, where and the result;
+     * a failure notifies the technician and the headteacher.
+     */
+    async runCheck(
+      context: AuditContext,
+      input: { groupCode: string; location: string; proxyUrl?: string | undefined },
+    ): Promise<{ id: string; passed: number; failed: number }> {
+      const schoolId = context.schoolId;
+      const policies = await this.policies(schoolId);
+      const policy = policies.find((row) => row.group_code === input.groupCode);
+      if (!policy) throw invalid('Choose a group', [{ field: 'groupCode', message: 'Choose the group to check' }]);
+      const location = input.location.trim().slice(0, 200);
+      if (!location) throw invalid('Say where the check was made', [{ field: 'location', message: 'Say where, or on which device, the check was made' }]);
+      let proxy: URL | null = null;
+      if (input.proxyUrl?.trim()) {
+        try {
+          proxy = new URL(input.proxyUrl.trim());
+          if (proxy.protocol !== 'http:') throw new Error('not http');
+        } catch {
+          throw invalid('Enter the proxy as http://host:port', [{ field: 'proxyUrl', message: 'Enter the proxy as http://host:port' }]);
+        }
+      }
+      const probes: Array<{ url: string; expect: 'allow' | 'block'; why: string }> = [];
+      const lists = await repository.lists(db, schoolId);
+      for (const list of lists) {
+        const entries = await currentEntries(schoolId, list.id);
+        const samples = [...entries.domains.slice(0, 3).map((domain) => `http://${domain}/`), ...entries.urls.slice(0, 1).map((url) => `http://${url}`)];
+        let expect: 'allow' | 'block' | null = null;
+        let why = '';
+        if (list.kind === 'category' && list.category) {
+          const illegal = illegalCategories.includes(list.category);
+          expect = illegal || policy.blocked.includes(list.category) || policy.allow_list_only === 1 ? 'block' : 'allow';
+          why = illegal ? `${list.category} (illegal)` : list.category;
+        } else if (list.id === policy.deny_list_id) {
+          expect = 'block';
+          why = 'deny list';
+        } else if (list.id === policy.allow_list_id) {
+          expect = 'allow';
+          why = 'allow list';
+        }
+        if (expect) for (const url of samples) probes.push({ url, expect, why });
+      }
+      probes.push({ url: 'http://haven-check-unlisted.example/', expect: policy.allow_list_only === 1 ? 'block' : 'allow', why: 'on no list' });
+      // Sites on the group's allow list are allowed even if a category list also has them.
+      const allow = policy.allow_list_id ? await currentEntries(schoolId, policy.allow_list_id) : { domains: [], urls: [] };
+      for (const probe of probes) if (probe.why !== 'deny list' && allow.domains.some((domain) => probe.url === `http://${domain}/`)) probe.expect = 'allow';
+      const engine = await engineFor(schoolId);
+      const index = engine.current.policyByGroup.get(input.groupCode);
+      const now = clock().getTime();
+      const results: Array<{ url: string; expect: 'allow' | 'block'; why: string; answer: 'allow' | 'block'; detail: string; ok: boolean }> = [];
+      for (const probe of probes) {
+        let answer: 'allow' | 'block';
+        let detail: string;
+        if (proxy) {
+          const status = await probeThroughProxy(proxy, probe.url);
+          answer = status === 200 ? 'allow' : 'block';
+          detail = `proxy answered ${status === 0 ? 'nothing' : status}`;
+        } else {
+          const verdict = engine.decideFor(index === undefined ? [] : [index], probe.url, now);
+          answer = verdict.action;
+          detail = `${verdict.rule}${verdict.category ? ` (${verdict.category})` : ''}`;
+        }
+        results.push({ ...probe, answer, detail, ok: answer === probe.expect });
+      }
+      const failed = results.filter((result) => !result.ok).length;
+      const id = newId();
+      const failedRecipients = failed
+        ? (await users.list(schoolId)).filter(
+            (account) => account.status === 'active' && (account.roles.includes('technician') || account.roles.includes('headteacher')),
+          )
+        : [];
+      await db.transaction().execute(async (trx) => {
+        await repository.insertCheck(trx, {
+          school_id: schoolId,
+          id,
+          run_at: isoNow(clock),
+          run_by: actorName(context),
+          group_code: input.groupCode,
+          location,
+          method: proxy ? `proxy ${proxy.host}` : 'engine',
+          passed: results.length - failed,
+          failed,
+          results: JSON.stringify(results),
+          action_taken: null,
+        });
+        await log(trx, context, 'check.run', `Check of ${policy.name} at ${location}: ${results.length - failed} passed, ${failed} failed`, null, {
+          check: id,
+        });
+        if (failed)
+          await notifications.notify(
+            trx,
+            schoolId,
+            failedRecipients.map((account) => account.id),
+            { title: `A filtering check failed for ${policy.name}: ${failed} of ${results.length} probes`, link: `/filtering/checks/${id}` },
+          );
+      });
+      return { id, passed: results.length - failed, failed };
+    },
+
+    async checks(schoolId: string) {
+      return repository.checks(db, schoolId);
+    },
+
+    async check(schoolId: string, id: string) {
+      const row = await repository.findCheck(db, schoolId, id);
+      if (!row) throw notFound('check');
+      return { ...row, probes: JSON.parse(row.results) as Array<{ url: string; expect: string; answer: string; why: string; detail: string; ok: boolean }> };
+    },
+
+    async recordCheckAction(context: AuditContext, id: string, action: string): Promise<void> {
+      const text = action.trim();
+      if (!text || text.length > 2000) throw invalid('Say what was done', [{ field: 'action', message: 'Say what was done about the result' }]);
+      await db.transaction().execute(async (trx) => {
+        if ((await repository.setCheckAction(trx, context.schoolId, id, text)) === 0) throw notFound('check');
+        await log(trx, context, 'check.action', `Action after check ${id.slice(0, 8)}`, text, { check: id });
+      });
     },
 
     /** The demo school's sample lists (fictional example domains) and its early-years allow list. */
