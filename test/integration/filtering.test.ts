@@ -159,6 +159,14 @@ for (const dialect of dialects()) {
       assert.equal((await tech.post(`/filtering/policies/${group}/entries`, { kind: 'deny', entry: 'museum.example', entryReason: 'Ads' })).statusCode, 303);
       const decide = async (url: string) => (await haven.services.filtering.decideBatch(schoolId, [{ url, ip: '10.40.0.9' }]))[0]!;
       assert.equal((await decide('http://shop.museum.example/')).rule, 'deny-list');
+      const overview = await tech.get('/filtering');
+      assert.equal(overview.statusCode, 200);
+      assert.match(overview.body, /data-qa="snapshot-version">[0-9a-f]{12}</);
+      assert.match(overview.body, /10\.40\.0\.0\/16/);
+      assert.match(overview.body, /haven-filter-helper --mode rewrite --snapshot/);
+      const mine = await teacher.get('/filtering/requests');
+      assert.equal(mine.statusCode, 200);
+      assert.match(mine.body, /FR-0001/, 'teachers see their own requests');
       const policyPage = await tech.get(`/filtering/policies/${group}`);
       assert.match(policyPage.body, /data-qa="allow-list">[\s\S]*museum.example/);
       assert.equal(
