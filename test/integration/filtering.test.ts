@@ -257,5 +257,25 @@ for (const dialect of dialects()) {
       assert.equal((await governorAgent.post('/filtering/checks', { groupCode: 'all_staff:staff', location: 'x' })).statusCode, 403);
       assert.equal((await teacher.get('/filtering/checks')).statusCode, 403);
     });
+
+    it('knows people by their network user name, and gives anyone not cleared for ICT access the most restrictive policy', async () => {
+      const context = { schoolId };
+      const cleared = await haven.services.people.create(
+        schoolId,
+        { kind: 'staff', legalFirstName: 'Jo', legalLastName: 'Smith', networkUsername: 'J.Smith' },
+        context,
+      );
+      await haven.services.people.create(schoolId, { kind: 'staff', legalFirstName: 'Kit', legalLastName: 'Jones', networkUsername: 'k.jones' }, context);
+      await haven.services.agreements.recordPaper(context, { audience: 'staff', personId: cleared.id, signedOn: '2026-09-01', signedName: 'Jo Smith' });
+      await haven.services.filtering.compile(schoolId);
+      const [staff, uncleared, unknown] = await haven.services.filtering.decideBatch(schoolId, [
+        { url: 'http://battle-royale.example/', user: 'j.smith' },
+        { url: 'http://battle-royale.example/', user: 'K.JONES' },
+        { url: 'http://battle-royale.example/', user: 'nobody' },
+      ]);
+      assert.deepEqual([staff!.action, staff!.group], ['allow', 'all_staff:staff'], 'a cleared member of staff gets the staff policy');
+      assert.deepEqual([uncleared!.action, uncleared!.group], ['block', 'uncleared'], 'not yet signed: the not-cleared policy');
+      assert.deepEqual([unknown!.action, unknown!.group], ['block', 'uncleared']);
+    });
   });
 }

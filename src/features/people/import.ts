@@ -26,6 +26,7 @@ export const importFields = [
   'email',
   'startDate',
   'leaveDate',
+  'networkUsername',
 ] as const;
 export type ImportField = (typeof importFields)[number];
 
@@ -46,6 +47,7 @@ export const importFieldLabels: Record<ImportField, string> = {
   email: 'Email',
   startDate: 'Start / admission date',
   leaveDate: 'Leaving date',
+  networkUsername: 'Network user name (what the web proxy sees)',
 };
 
 export const fieldsFor: Record<ImportKind, readonly ImportField[]> = {
@@ -64,8 +66,20 @@ export const fieldsFor: Record<ImportKind, readonly ImportField[]> = {
     'lookedAfter',
     'startDate',
     'leaveDate',
+    'networkUsername',
   ],
-  staff: ['misId', 'legalFirstName', 'legalLastName', 'preferredFirstName', 'preferredLastName', 'jobTitle', 'email', 'startDate', 'leaveDate'],
+  staff: [
+    'misId',
+    'legalFirstName',
+    'legalLastName',
+    'preferredFirstName',
+    'preferredLastName',
+    'jobTitle',
+    'email',
+    'startDate',
+    'leaveDate',
+    'networkUsername',
+  ],
 };
 
 const requiredFields: readonly ImportField[] = ['misId', 'legalFirstName', 'legalLastName'];
@@ -103,6 +117,7 @@ const synonyms: Record<ImportField, string[]> = {
   email: ['email', 'emailaddress', 'workemail', 'schoolemail'],
   startDate: ['admissiondate', 'startdate', 'dateofadmission', 'entrydate', 'employmentstart'],
   leaveDate: ['leavingdate', 'leavedate', 'dateofleaving', 'enddate'],
+  networkUsername: ['username', 'networkusername', 'networklogin', 'login', 'loginname', 'logon', 'samaccountname', 'adusername'],
 };
 
 const normaliseHeader = (header: string) => header.toLowerCase().replace(/[^a-z0-9]/g, '');
@@ -155,6 +170,7 @@ export interface ImportRow {
     | 'email'
     | 'start_date'
     | 'leave_date'
+    | 'network_username'
   >;
 }
 
@@ -191,6 +207,7 @@ const textLimits: Partial<Record<ImportField, number>> = {
   className: 40,
   jobTitle: 100,
   email: 200,
+  networkUsername: 100,
 };
 
 export function parseFile(text: string, kind: ImportKind, mapping: ColumnMapping): ParsedFile {
@@ -289,6 +306,7 @@ export function parseFile(text: string, kind: ImportKind, mapping: ColumnMapping
       email,
       start_date: date('startDate'),
       leave_date: date('leaveDate'),
+      network_username: text('networkUsername')?.toLowerCase() ?? null,
     };
     if (rowProblems.length > 0) problems.push(...rowProblems);
     else rows.push({ row: rowNumber, misId: misId!, values });
@@ -330,6 +348,7 @@ const compared: Array<keyof ImportRow['values']> = [
   'email',
   'start_date',
   'leave_date',
+  'network_username',
 ];
 
 /** What an import would do: idempotent on MIS id; leavers are marked, never deleted. */

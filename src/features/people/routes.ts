@@ -39,6 +39,7 @@ function personFromForm(body: FormBody): { input: PersonInput; dateErrors: Array
     email: field(body, 'email'),
     phone: field(body, 'phone'),
     organisation: field(body, 'organisation'),
+    networkUsername: field(body, 'networkUsername'),
     startDate: date('startDate', 'Start date'),
     leaveDate: date('leaveDate', 'Leaving date'),
   };

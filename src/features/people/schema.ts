@@ -129,6 +129,14 @@ export const personInputSchema = z.object({
     .or(z.literal('').transform(() => null)),
   phone: optionalText(40, 'phone number'),
   organisation: optionalText(100, 'organisation'),
+  /** The user name the web proxy sees (filtering: who is who). */
+  networkUsername: z
+    .string()
+    .trim()
+    .max(100)
+    .regex(/^[^\s]*$/, 'The network user name cannot contain spaces')
+    .nullish()
+    .transform((value) => (value ? value.toLowerCase() : null)),
   startDate: z
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/)

@@ -52,6 +52,7 @@ export interface Person {
   email: string | null;
   phone: string | null;
   organisation: string | null;
+  networkUsername: string | null;
   startDate: string | null;
   leaveDate: string | null;
   status: 'current' | 'left';
@@ -82,6 +83,7 @@ export function toPerson(row: PersonTable): Person {
     email: row.email,
     phone: row.phone,
     organisation: row.organisation,
+    networkUsername: row.network_username ?? null,
     startDate: row.start_date,
     leaveDate: row.leave_date,
     status: row.status === 'left' ? 'left' : 'current',
@@ -247,6 +249,7 @@ export function createPeopleService(deps: { handle: DatabaseHandle; clock: () =>
       email: value.email ?? null,
       phone: value.phone,
       organisation: value.organisation,
+      network_username: value.networkUsername ?? null,
       start_date: value.startDate ?? null,
       leave_date: value.leaveDate ?? null,
     };
