@@ -12,12 +12,14 @@ export function helperCommand(): Command {
     .requiredOption('--snapshot <file>', 'the compiled snapshot (Haven writes it to <data dir>/filter/snapshot.bin)')
     .option('--format <fields>', 'acl mode: the fields Squid sends, in order', defaultAclFormat)
     .option('--reload-ms <ms>', 'how often to look for a new snapshot', '2000')
-    .action(async (options: { mode: HelperMode; snapshot: string; format: string; reloadMs: string }) => {
+    .option('--decision-log <file>', 'append each blocked request to this file (Haven decision-log format, for monitoring)')
+    .action(async (options: { mode: HelperMode; snapshot: string; format: string; reloadMs: string; decisionLog?: string }) => {
       await runHelper({
         mode: options.mode,
         snapshotPath: options.snapshot,
         format: options.format,
         reloadMs: Math.max(100, Number(options.reloadMs) || 2000),
+        decisionLog: options.decisionLog,
         input: process.stdin,
         output: process.stdout,
       });

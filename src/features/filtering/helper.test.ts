@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -89,6 +89,21 @@ describe('the Squid helpers', () => {
     assert.equal(lines[1], '1 ERR');
     assert.equal(lines[2], '2 OK rewrite-url=http://www.google.com/search?q=owls&safe=active');
     assert.equal(lines[3], '3 ERR', 'the teacher is on the staff policy');
+  });
+
+  it('logs each blocked request (host only, never the full address) when asked to', async () => {
+    const logPath = join(dir, 'decisions.log');
+    const input = new PassThrough();
+    const output = new PassThrough();
+    output.resume();
+    const done = runHelper({ mode: 'rewrite', snapshotPath: path, input, output, now: () => now, log: () => undefined, decisionLog: logPath });
+    input.write('0 http://games.example/secret?name=ada 10.4.1.2/- - GET\n');
+    input.write('1 http://fine.example/ 10.4.1.2/- - GET\n');
+    input.end();
+    await done;
+    const lines = readFileSync(logPath, 'utf8').trim().split('\n');
+    assert.equal(lines.length, 1, 'only the block is logged');
+    assert.deepEqual(lines[0]!.split('\t'), ['2026-11-23T10:00:00.000Z', '10.4.1.2', '-', 'pupils', 'block', 'games', 'category', 'games.example', 'v1']);
   });
 
   it('survives malformed lines, lines split across reads and CRLF, answering every one in order', async () => {

@@ -1,6 +1,6 @@
-import { readFileSync, statSync } from 'node:fs';
+import { createWriteStream, readFileSync, statSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { FilterEngine, loadSnapshot } from './engine.js';
+import { FilterEngine, loadSnapshot, type Decision } from './engine.js';
 
 /**
  * Squid helpers over the engine (no database, no HTTP):
@@ -29,6 +29,8 @@ export interface HelperOptions {
   /** external_acl_type format: the order of fields on each line. */
   format?: string;
   reloadMs?: number;
+  /** Append every blocked request to this file in Haven's decision-log format (for monitoring). */
+  decisionLog?: string | undefined;
   log?: (message: string) => void;
   /** For tests: the time decisions are made at. */
   now?: () => number;
@@ -101,7 +103,19 @@ function tokenText(bytes: Buffer, start: number, end: number): string | undefine
  * bytes as they arrive: tokens are found with native searches, and only the fields a decision needs
  * become strings.
  */
-export function answerLines(engine: FilterEngine, mode: HelperMode, positions: FieldPositions, bytes: Buffer, start: number, end: number, now: number): string {
+/** Called for each blocked request when decision logging is on (host only, never the full address). */
+export type BlockLogger = (decision: Decision, ip: string | undefined, user: string | undefined, now: number) => void;
+
+export function answerLines(
+  engine: FilterEngine,
+  mode: HelperMode,
+  positions: FieldPositions,
+  bytes: Buffer,
+  start: number,
+  end: number,
+  now: number,
+  onBlock?: BlockLogger,
+): string {
   let out = '';
   const starts = new Int32Array(16);
   const ends = new Int32Array(16);
@@ -139,8 +153,8 @@ export function answerLines(engine: FilterEngine, mode: HelperMode, positions: F
     try {
       reply =
         mode === 'rewrite'
-          ? rewriteReply(engine, bytes, starts, ends, tokens, first, now)
-          : aclReply(engine, positions, bytes, starts, ends, tokens, first, now);
+          ? rewriteReply(engine, bytes, starts, ends, tokens, first, now, onBlock)
+          : aclReply(engine, positions, bytes, starts, ends, tokens, first, now, onBlock);
     } catch (error) {
       reply = `BH message=${encodeURIComponent(error instanceof Error ? error.message : 'error')}`;
     }
@@ -150,7 +164,16 @@ export function answerLines(engine: FilterEngine, mode: HelperMode, positions: F
   return out;
 }
 
-function rewriteReply(engine: FilterEngine, bytes: Buffer, starts: Int32Array, ends: Int32Array, tokens: number, first: number, now: number): string {
+function rewriteReply(
+  engine: FilterEngine,
+  bytes: Buffer,
+  starts: Int32Array,
+  ends: Int32Array,
+  tokens: number,
+  first: number,
+  now: number,
+  onBlock: BlockLogger | undefined,
+): string {
   const url = first < tokens ? tokenText(bytes, starts[first]!, ends[first]!) : undefined;
   if (!url) return 'BH message=empty';
   let clientStart = 0;
@@ -167,7 +190,10 @@ function rewriteReply(engine: FilterEngine, bytes: Buffer, starts: Int32Array, e
   const policies = ipv4 >= 0 ? engine.policiesForIpv4(ipv4) : engine.policiesForAddress(tokenText(bytes, clientStart, clientEnd), user);
   const decision = engine.decideFor(policies, url, now);
   if (decision.rule === 'malformed') return 'BH message=malformed-url';
-  if (decision.action === 'block') return `OK status=302 url=${engine.blockPageFor(decision, now)}`;
+  if (decision.action === 'block') {
+    onBlock?.(decision, tokenText(bytes, clientStart, clientEnd), user, now);
+    return `OK status=302 url=${engine.blockPageFor(decision, now)}`;
+  }
   if (decision.rewriteUrl) return `OK rewrite-url=${decision.rewriteUrl}`;
   return 'ERR';
 }
@@ -181,14 +207,20 @@ function aclReply(
   tokens: number,
   first: number,
   now: number,
+  onBlock?: BlockLogger,
 ): string {
   if (tokens - first < positions.count) return `BH message=expected-${positions.count}-fields`;
   const field = (position: number) => (position >= 0 ? decodeField(tokenText(bytes, starts[first + position]!, ends[first + position]!)) : undefined);
   const target = field(positions.uri) ?? field(positions.dst);
   if (!target) return 'BH message=no-destination';
-  const decision = engine.decideFor(engine.policiesForAddress(field(positions.ip), field(positions.user)), target, now);
+  const ip = field(positions.ip);
+  const user = field(positions.user);
+  const decision = engine.decideFor(engine.policiesForAddress(ip, user), target, now);
   if (decision.rule === 'malformed') return 'BH message=malformed-url';
-  if (decision.action === 'block') return `ERR message=${decision.category ?? decision.rule} log=${decision.rule}`;
+  if (decision.action === 'block') {
+    onBlock?.(decision, ip, user, now);
+    return `ERR message=${decision.category ?? decision.rule} log=${decision.rule}`;
+  }
   return 'OK';
 }
 
@@ -229,6 +261,16 @@ export async function runHelper(options: HelperOptions): Promise<void> {
   const timer = setInterval(check, reloadMs);
   timer.unref();
   const now = options.now ?? Date.now;
+  // Haven's decision log: one tab-separated line per block — time, client address, user, group,
+  // action, category, rule, host, snapshot. The host only: never the full address or query.
+  const logStream = options.decisionLog ? createWriteStream(options.decisionLog, { flags: 'a' }) : null;
+  const clean = (value: string | undefined | null) => (value ? value.replace(/[\t\r\n]/g, ' ') : '-');
+  const onBlock: BlockLogger | undefined = logStream
+    ? (decision, ip, user, at) =>
+        void logStream.write(
+          `${new Date(at).toISOString()}\t${clean(ip)}\t${clean(user)}\t${decision.group}\tblock\t${clean(decision.category)}\t${decision.rule}\t${clean(decision.host)}\t${decision.snapshot}\n`,
+        )
+    : undefined;
   let pending: Buffer | null = null;
   await new Promise<void>((resolve, reject) => {
     const answer = (chunk: Buffer | null) => {
@@ -240,7 +282,7 @@ export async function runHelper(options: HelperOptions): Promise<void> {
       if (chunk === null) upTo = bytes.length;
       if (upTo < bytes.length) pending = bytes.subarray(upTo);
       if (upTo === 0) return;
-      const text = answerLines(engine, options.mode, positions, bytes, 0, upTo, now());
+      const text = answerLines(engine, options.mode, positions, bytes, 0, upTo, now(), onBlock);
       if (text) options.output.write(text);
     };
     options.input.on('data', (chunk: Buffer) => answer(chunk));
@@ -251,4 +293,5 @@ export async function runHelper(options: HelperOptions): Promise<void> {
     options.input.on('error', reject);
   });
   clearInterval(timer);
+  if (logStream) await new Promise((done) => logStream.end(done));
 }
