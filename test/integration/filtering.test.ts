@@ -277,5 +277,49 @@ for (const dialect of dialects()) {
       assert.deepEqual([uncleared!.action, uncleared!.group], ['block', 'uncleared'], 'not yet signed: the not-cleared policy');
       assert.deepEqual([unknown!.action, unknown!.group], ['block', 'uncleared']);
     });
+
+    it('allows a category in a time window (games at lunchtime), in the school’s time zone', async () => {
+      const technicianUser = await buildUser(haven.services, schoolId, ['technician']);
+      const tech = new TestAgent(haven.app);
+      await tech.signIn(technicianUser.email, technicianUser.password);
+      const group = encodeURIComponent('key_stage:KS1');
+      const bad = await tech.post(`/filtering/policies/${group}/windows`, {
+        days: ['1'],
+        from: '13:00',
+        to: '12:00',
+        allowCategories: ['games'],
+        windowReason: 'x',
+      });
+      assert.equal(bad.statusCode, 400);
+      assert.match(bad.body, /end time after the start/);
+      const days = ['0', '1', '2', '3', '4', '5', '6'];
+      assert.equal(
+        (
+          await tech.post(`/filtering/policies/${group}/windows`, {
+            days,
+            from: '12:00',
+            to: '13:00',
+            allowCategories: ['games'],
+            windowReason: 'Lunchtime club',
+          })
+        ).statusCode,
+        303,
+      );
+      assert.match((await tech.get(`/filtering/policies/${group}`)).body, /Sun, Mon, Tue, Wed, Thu, Fri, Sat 12:00–13:00: games/);
+      const engine = await haven.services.filtering.engineFor(schoolId);
+      const ks1 = engine.current.policyByGroup.get('key_stage:KS1')!;
+      const at = (iso: string) => engine.decideFor([ks1], 'http://battle-royale.example/', Date.parse(iso)).action;
+      // Europe/London in winter is UTC: 12:30 is inside, 14:00 outside.
+      assert.equal(at('2026-12-01T12:30:00Z'), 'allow');
+      assert.equal(at('2026-12-01T14:00:00Z'), 'block');
+      // In summer (BST) 12:30 local is 11:30 UTC.
+      assert.equal(at('2027-06-01T11:30:00Z'), 'allow');
+      assert.equal(at('2027-06-01T12:30:00Z'), 'block');
+      assert.equal((await tech.post(`/filtering/policies/${group}/windows`, { remove: '0' })).statusCode, 303);
+      assert.equal(
+        (await haven.services.filtering.engineFor(schoolId)).decideFor([ks1], 'http://battle-royale.example/', Date.parse('2026-12-01T12:30:00Z')).action,
+        'block',
+      );
+    });
   });
 }

@@ -60,6 +60,11 @@ export function registerFilteringRoutes(app: HavenApp, services: Services): void
         illegal: illegalCategories.includes(category.code),
         blocked: illegalCategories.includes(category.code) || policy.blocked.includes(category.code),
       })),
+      windows: policy.timeWindows.map((window) => {
+        const time = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+        const days = window.days.map((day) => ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][day]).join(', ');
+        return `${days} ${time(window.from)}–${time(window.to)}: ${window.allowCategories.join(', ')}`;
+      }),
       allow: [...allow.domains, ...allow.urls],
       deny: [...deny.domains, ...deny.urls],
       canManage: allowed(request, 'filtering.manage'),
@@ -102,6 +107,25 @@ export function registerFilteringRoutes(app: HavenApp, services: Services): void
       const kind = values.kind === 'deny' ? 'deny' : 'allow';
       if (remove) await filtering.removeLocalEntry(auditContext(request), { groupCode: group, kind, entry: remove, reason: values.entryReason || 'Removed' });
       else await filtering.addLocalEntry(auditContext(request), { groupCode: group, kind, entry: values.entry, reason: values.entryReason });
+      return redirect(reply, `/filtering/policies/${encodeURIComponent(group)}`);
+    });
+  });
+
+  app.post('/filtering/policies/:group/windows', { config: { access: 'filtering.manage' } }, async (request, reply) => {
+    const { group } = request.params as { group: string };
+    const body = formBody(request);
+    const remove = field(body, 'remove');
+    const values = { from: field(body, 'from'), to: field(body, 'to'), windowReason: field(body, 'windowReason') };
+    return handleForm(reply, 'features/filtering/views/policy.njk', await policyPage(request, group, { values }), async () => {
+      if (remove !== '') await filtering.removeTimeWindow(auditContext(request), group, Number(remove));
+      else
+        await filtering.addTimeWindow(auditContext(request), group, {
+          days: fieldList(body, 'days'),
+          from: values.from,
+          to: values.to,
+          allowCategories: fieldList(body, 'allowCategories'),
+          reason: values.windowReason,
+        });
       return redirect(reply, `/filtering/policies/${encodeURIComponent(group)}`);
     });
   });

@@ -529,6 +529,63 @@ export function createFilteringService(deps: {
       await compile(context.schoolId);
     },
 
+    /** A time window for a group (for example games at lunchtime): categories allowed on some days between two times. */
+    async addTimeWindow(
+      context: AuditContext,
+      groupCode: string,
+      input: { days: string[]; from: string; to: string; allowCategories: string[]; reason: string },
+    ): Promise<void> {
+      const reason = validateReason(input.reason);
+      const minutes = (text: string) => {
+        const match = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(text.trim());
+        return match ? Number(match[1]) * 60 + Number(match[2]) : -1;
+      };
+      const days = [...new Set(input.days.map(Number).filter((day) => Number.isInteger(day) && day >= 0 && day <= 6))].sort();
+      const from = minutes(input.from);
+      const to = minutes(input.to);
+      const known = new Set((await repository.categories(db, context.schoolId)).map((row) => row.code));
+      const allow = input.allowCategories.filter((code) => known.has(code) && !illegalCategories.includes(code));
+      const fields = [];
+      if (days.length === 0) fields.push({ field: 'days', message: 'Choose at least one day' });
+      if (from < 0) fields.push({ field: 'from', message: 'Enter the start time as 24-hour hh:mm, for example 12:15' });
+      if (to < 0 || to <= from) fields.push({ field: 'to', message: 'Enter an end time after the start, as 24-hour hh:mm' });
+      if (allow.length === 0) fields.push({ field: 'allowCategories', message: 'Choose the categories allowed in the window' });
+      if (fields.length > 0) throw invalid('There is a problem with the time window', fields);
+      await db.transaction().execute(async (trx) => {
+        const policy = (await repository.policies(trx, context.schoolId)).find((row) => row.group_code === groupCode);
+        if (!policy) throw notFound('policy');
+        const windows = JSON.parse(policy.time_windows) as TimeWindow[];
+        windows.push({ days, from, to, allowCategories: allow });
+        await repository.updatePolicy(trx, context.schoolId, groupCode, { time_windows: JSON.stringify(windows), updated_at: isoNow(clock) });
+        await log(
+          trx,
+          context,
+          'policy.window_added',
+          `${policy.name}: ${allow.join(', ')} allowed ${input.from}–${input.to} on days ${days.join(', ')}`,
+          reason,
+          {
+            group: groupCode,
+          },
+        );
+      });
+      await compile(context.schoolId);
+    },
+
+    async removeTimeWindow(context: AuditContext, groupCode: string, index: number): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        const policy = (await repository.policies(trx, context.schoolId)).find((row) => row.group_code === groupCode);
+        if (!policy) throw notFound('policy');
+        const windows = JSON.parse(policy.time_windows) as TimeWindow[];
+        if (!Number.isInteger(index) || index < 0 || index >= windows.length) throw notFound('time window');
+        const [removed] = windows.splice(index, 1);
+        await repository.updatePolicy(trx, context.schoolId, groupCode, { time_windows: JSON.stringify(windows), updated_at: isoNow(clock) });
+        await log(trx, context, 'policy.window_removed', `${policy.name}: time window for ${removed!.allowCategories.join(', ')} removed`, null, {
+          group: groupCode,
+        });
+      });
+      await compile(context.schoolId);
+    },
+
     async addNetwork(context: AuditContext, input: { cidr: string; groupCode: string; label: string }): Promise<void> {
       const cidr = input.cidr.trim();
       const match = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(cidr) ?? /^([0-9a-fA-F:]+)\/(\d{1,3})$/.exec(cidr);
