@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { registerAccessRegisterRoutes } from './features/agreements/register-routes.js';
 import { registerAgreementRoutes } from './features/agreements/routes.js';
 import { registerConsentRoutes } from './features/consents/routes.js';
+import { registerVideoConferenceRoutes } from './features/consents/video-routes.js';
 import { registerFilteringRoutes } from './features/filtering/routes.js';
 import { registerIncidentRoutes } from './features/incidents/routes.js';
 import { registerPeopleRoutes } from './features/people/routes.js';
@@ -223,6 +224,7 @@ export async function createApp(deps: AppDeps): Promise<HavenApp> {
   registerAccessRegisterRoutes(app, services);
   registerFilteringRoutes(app, services);
   registerConsentRoutes(app, services);
+  registerVideoConferenceRoutes(app, services);
   registerNotificationRoutes(app, services);
   registerApiRoutes(app, services);
   return app;

@@ -3,6 +3,7 @@ import type { DatabaseHandle } from './db/database.js';
 import { createAccessRegister } from './features/agreements/access-register.js';
 import { createAgreementService } from './features/agreements/service.js';
 import { createConsentService } from './features/consents/service.js';
+import { createVideoLog } from './features/consents/video-log.js';
 import { createFilteringService } from './features/filtering/service.js';
 import { createIncidentService } from './features/incidents/service.js';
 import { createPeopleService } from './features/people/service.js';
@@ -69,6 +70,7 @@ export function createServices(deps: ServiceDeps) {
     },
   });
 
+  const videoLog = createVideoLog({ handle, clock, audit, people, users, consents, notifications });
   const filtering = createFilteringService({
     handle,
     clock,
@@ -153,6 +155,7 @@ export function createServices(deps: ServiceDeps) {
     agreements,
     accessRegister,
     consents,
+    videoLog,
     filtering,
     jobs,
   };

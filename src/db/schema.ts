@@ -616,7 +616,37 @@ export interface FilterCheckTable {
   action_taken: string | null;
 }
 
+export interface VideoConferenceTable {
+  school_id: string;
+  id: string;
+  reference: string;
+  starts_at: string;
+  ends_at: string;
+  purpose: string;
+  external_endpoints: string;
+  supervisor_id: string;
+  other_participants: string | null;
+  recorded: number;
+  status: string;
+  requested_by: string;
+  requested_at: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  decision_note: string | null;
+  written_consent_confirmed: number;
+  held_note: string | null;
+  updated_at: string;
+}
+
+export interface VideoConferencePupilTable {
+  school_id: string;
+  conference_id: string;
+  pupil_id: string;
+}
+
 export interface Database {
+  video_conferences: VideoConferenceTable;
+  video_conference_pupils: VideoConferencePupilTable;
   filter_categories: FilterCategoryTable;
   filter_lists: FilterListTable;
   filter_list_versions: FilterListVersionTable;

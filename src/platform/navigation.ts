@@ -17,6 +17,7 @@ const entries: NavigationEntry[] = [
   { href: '/agreements', text: 'Agreements', permission: 'agreements.manage' },
   { href: '/consents', text: 'Consents', permission: 'consents.grid' },
   { href: '/access-register', text: 'Access register', permission: 'accessRegister.read' },
+  { href: '/video-conferences', text: 'Video conferences', permission: 'videoConferences.request' },
   { href: '/filtering', text: 'Filtering', permission: 'filtering.read' },
   { href: '/filtering/requests', text: 'Filtering requests', permission: 'filtering.request' },
   { href: '/groups', text: 'Groups', permission: 'groups.read' },

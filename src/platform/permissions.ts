@@ -46,6 +46,9 @@ const matrix = {
   'filtering.request': ['staff', 'technician', 'esafety_lead', 'dsl', 'deputy_dsl', 'headteacher'],
   'filtering.approve': ['technician', 'headteacher'],
   'filtering.changeLog': ['technician', 'esafety_lead', 'dsl', 'deputy_dsl', 'headteacher', 'governor'],
+  // Video conferences (policies 001, 002, 004 §7.9): staff ask and see the log; only the head approves.
+  'videoConferences.request': ['staff', 'esafety_lead', 'dsl', 'deputy_dsl', 'headteacher'],
+  'videoConferences.approve': ['headteacher'],
   // API scope only: proxies and firewalls asking for decisions.
   'filtering.decide': [],
   // API scope only: ordinary (not DSL-only, not allegation) incidents, read only.

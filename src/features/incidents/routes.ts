@@ -4,6 +4,7 @@ import { csvCell } from '../../platform/csv.js';
 import { AppError, invalid } from '../../platform/errors.js';
 import { allowed, auditContext, field, fieldList, formBody, handleForm, redirect, schoolIdOf, uploadedFile, type FormBody } from '../../platform/http.js';
 import type { Permission } from '../../platform/permissions.js';
+import { londonInstant } from '../../platform/time.js';
 import type { Services } from '../../services.js';
 import { personRoles, riskAreas, severities, statusLabels, statuses, visibilities, type PersonRole } from './procedure.js';
 import type { ConcernInput } from './schema.js';
@@ -11,18 +12,6 @@ import type { ConcernInput } from './schema.js';
 const roleLabels: Record<PersonRole, string> = { victim: 'Victim', instigator: 'Instigator', witness: 'Witness', affected: 'Affected', other: 'Other' };
 const peopleRows = 6;
 const outsideRows = 2;
-
-/** London wall-clock "YYYY-MM-DDTHH:MM" from a datetime-local field → an ISO instant. */
-function londonInstant(local: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(local)) return local;
-  const asUtc = new Date(`${local}:00Z`);
-  const offset =
-    new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', timeZoneName: 'shortOffset' })
-      .formatToParts(asUtc)
-      .find((part) => part.type === 'timeZoneName')?.value ?? 'GMT';
-  const hours = Number(/GMT([+-]\d+)?/.exec(offset)?.[1] ?? 0);
-  return new Date(asUtc.getTime() - hours * 3_600_000).toISOString();
-}
 
 function concernFromForm(body: FormBody, pupil: boolean): ConcernInput {
   const people: ConcernInput['people'] = [];
