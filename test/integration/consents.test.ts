@@ -233,5 +233,24 @@ for (const dialect of dialects()) {
       assert.match(chronology.body, /Consents flagged for review: Court order received/);
       assert.match(chronology.body, /Consent review completed: Checked with both parents/);
     });
+
+    it('lets the school add and retire its own purposes, keeping the decisions already made', async () => {
+      const { schoolId } = await buildSchool(haven.services);
+      const lead = await buildUser(haven.services, schoolId, ['esafety_lead'], { twoFactor: true });
+      const leadAgent = new TestAgent(haven.app);
+      await leadAgent.signIn(lead.email, lead.password, lead.totpSecret, haven.clock);
+      assert.equal((await leadAgent.post('/consents/purposes', { name: '' })).statusCode, 400);
+      assert.equal((await leadAgent.post('/consents/purposes', { name: 'Local newspaper partnership', terms: 'The *Gazette* prints names.' })).statusCode, 303);
+      assert.equal((await leadAgent.post('/consents/purposes', { name: 'local newspaper partnership' })).statusCode, 400, 'no duplicates');
+      const added = (await haven.services.consents.purposes(schoolId)).find((purpose) => purpose.name === 'Local newspaper partnership')!;
+      assert.equal(added.code, 'local_newspaper_partnership');
+      assert.equal((await leadAgent.post('/consents/purposes', { retire: added.id })).statusCode, 303);
+      assert.ok(!(await haven.services.consents.purposes(schoolId)).some((purpose) => purpose.id === added.id), 'retired purposes leave the grid');
+      assert.match((await leadAgent.get('/consents/purposes')).body, /Retired/);
+      const teacher = await buildUser(haven.services, schoolId, ['staff']);
+      const teacherAgent = new TestAgent(haven.app);
+      await teacherAgent.signIn(teacher.email, teacher.password);
+      assert.equal((await teacherAgent.get('/consents/purposes')).statusCode, 403);
+    });
   });
 }

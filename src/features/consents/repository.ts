@@ -70,3 +70,14 @@ export async function resolveReviews(
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
+
+export async function retirePurpose(db: DbOrTrx, schoolId: string, id: string, at: string): Promise<number> {
+  const result = await db
+    .updateTable('consent_purposes')
+    .set({ retired_at: at })
+    .where('school_id', '=', schoolId)
+    .where('id', '=', id)
+    .where('retired_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

@@ -35,6 +35,25 @@ export function registerConsentRoutes(app: HavenApp, services: Services): void {
     });
   });
 
+  async function purposesPage(request: FastifyRequest, extra: Record<string, unknown> = {}) {
+    return { title: 'Consent purposes', purposes: await consents.allPurposes(schoolIdOf(request)), values: {}, backLink: '/consents', ...extra };
+  }
+
+  app.get('/consents/purposes', { config: { access: 'consents.manage' } }, async (request, reply) =>
+    reply.render('features/consents/views/purposes.njk', await purposesPage(request)),
+  );
+
+  app.post('/consents/purposes', { config: { access: 'consents.manage' } }, async (request, reply) => {
+    const body = formBody(request);
+    const values = { name: field(body, 'name'), terms: field(body, 'terms') };
+    return handleForm(reply, 'features/consents/views/purposes.njk', await purposesPage(request, { values }), async () => {
+      const retire = field(body, 'retire');
+      if (retire) await consents.retirePurpose(auditContext(request), retire);
+      else await consents.addPurpose(auditContext(request), values);
+      return redirect(reply, '/consents/purposes');
+    });
+  });
+
   async function pupilPage(request: FastifyRequest, personId: string, extra: Record<string, unknown> = {}) {
     const view = await consents.forPupil(schoolIdOf(request), personId);
     return { title: `Consents: ${view.pupil.displayName}`, view, stateLabels, backLink: `/people/${personId}`, values: {}, ...extra };

@@ -186,6 +186,45 @@ export function createConsentService(deps: {
       await db.transaction().execute((trx) => insertDecision(trx, context, { ...input, decision: input.decision as Decision }));
     },
 
+    /** Every purpose, retired ones too, for the purposes page. */
+    async allPurposes(schoolId: string) {
+      await purposes(schoolId);
+      return repository.purposes(db, schoolId);
+    },
+
+    /** A school adds a purpose of its own (for example a local newspaper partnership), with optional terms. */
+    async addPurpose(context: AuditContext, input: { name: string; terms: string }): Promise<void> {
+      const name = input.name.trim();
+      if (!name || name.length > 100) throw invalid('Name the purpose', [{ field: 'name', message: 'Name the purpose in 100 characters or fewer' }]);
+      if (input.terms.length > 5000)
+        throw invalid('Terms must be 5,000 characters or fewer', [{ field: 'terms', message: 'Terms must be 5,000 characters or fewer' }]);
+      const existing = await repository.purposes(db, context.schoolId);
+      const base =
+        name
+          .toLowerCase()
+          .replace(/[^a-z0-9]+/g, '_')
+          .replace(/^_|_$/g, '')
+          .slice(0, 40) || 'purpose';
+      let code = base;
+      for (let n = 2; existing.some((row) => row.code === code); n += 1) code = `${base}_${n}`;
+      if (existing.some((row) => row.retired_at === null && row.name.toLowerCase() === name.toLowerCase()))
+        throw invalid('There is already a purpose with that name', [{ field: 'name', message: 'There is already a purpose with that name' }]);
+      await db.transaction().execute(async (trx) => {
+        await repository.insertPurposes(trx, [
+          { school_id: context.schoolId, id: newId(), code, name, sort: existing.length, retired_at: null, terms: input.terms.trim() || null },
+        ]);
+        await audit.record(context, 'consent.purpose_added', null, { code, name }, trx);
+      });
+    },
+
+    /** Retires a purpose: it leaves the grid and the parents' form; its decisions stay on record. */
+    async retirePurpose(context: AuditContext, purposeId: string): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        if ((await repository.retirePurpose(trx, context.schoolId, purposeId, isoNow(clock))) === 0) throw notFound('purpose');
+        await audit.record(context, 'consent.purpose_retired', null, { purposeId }, trx);
+      });
+    },
+
     /**
      * Many decisions at once (the demo school; bringing records over from a spreadsheet): each is
      * checked as one recorded by hand, and all are written in one transaction or none.
