@@ -50,7 +50,38 @@ if (mode === 'load') {
   // The first pass warms the engine up; report the median of the rest.
   const rest = rates.slice(1).sort((a, b) => a - b);
   process.stdout.write(JSON.stringify({ decisionsPerSecond: rest[Math.floor(rest.length / 2)], blockedShare: blocked / urls.length }));
+} else if (mode === 'pipe') {
+  // `pipe INPUT COMMAND ARGS…`: lines per second through a helper process, from the first byte
+  // written to the last answer read, measured from this small process (the generator's large heap
+  // would stall the pipes while it collects garbage).
+  const [inputPath, command, ...args] = process.argv.slice(3);
+  const { spawn } = await import('node:child_process');
+  const input = readFileSync(inputPath);
+  let expected = 0;
+  for (let at = input.indexOf(10); at !== -1; at = input.indexOf(10, at + 1)) expected += 1;
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  let answered = 0;
+  let started = 0;
+  child.stdout.on('data', (chunk) => {
+    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) answered += 1;
+    if (answered >= expected) {
+      const seconds = (performance.now() - started) / 1000;
+      child.kill();
+      process.stdout.write(JSON.stringify({ linesPerSecond: expected / seconds }));
+    }
+  });
+  child.on('exit', (code) => {
+    if (answered < expected) {
+      console.error(`${command} exited (${code}) after ${answered} of ${expected} answers`);
+      process.exit(1);
+    }
+  });
+  // Give the helper time to load its lists first, as Squid would.
+  setTimeout(() => {
+    started = performance.now();
+    child.stdin.end(input);
+  }, 1500);
 } else {
-  console.error('usage: filter-child.mjs load SNAPSHOT | decide SNAPSHOT REQUESTS');
+  console.error('usage: filter-child.mjs load SNAPSHOT | decide SNAPSHOT REQUESTS | pipe INPUT COMMAND ARGS…');
   process.exit(2);
 }

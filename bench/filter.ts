@@ -14,8 +14,8 @@
  *
  * Prints one JSON line of figures last. Needs `npm run build` (the helper runs from dist/).
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileSnapshot, writeSnapshotFile } from '../src/features/filtering/compile.js';
@@ -176,9 +176,11 @@ try {
   log(`${figures.decisions_per_s.toLocaleString()} decisions/s; ${(decided.blockedShare * 100).toFixed(1)}% blocked.`);
 
   // helper_lines_per_s: the rewrite helper as Squid runs it, fed the stream over a pipe.
-  figures.helper_lines_per_s = Math.round(
-    await pipeThrough(process.execPath, ['bin/haven-filter-helper.js', '--mode', 'rewrite', '--snapshot', snapshotPath], linesPath, requests.length),
+  // The median of three runs: pipes on a two-core machine are noisy.
+  const helperRuns = [0, 1, 2].map(() =>
+    pipeThrough(process.execPath, ['bin/haven-filter-helper.js', '--mode', 'rewrite', '--snapshot', snapshotPath], linesPath),
   );
+  figures.helper_lines_per_s = Math.round(median(helperRuns));
   log(`Helper: ${figures.helper_lines_per_s.toLocaleString()} lines/s.`);
 
   // squidGuard, with the same lists and lines.
@@ -186,7 +188,7 @@ try {
   if (squidGuard) {
     const conf = prepareSquidGuard(dir, model);
     log('Running squidGuard over the same lines…');
-    figures.squidguard_lines_per_s = Math.round(await pipeThrough(squidGuard, ['-c', conf], linesPath, requests.length));
+    figures.squidguard_lines_per_s = Math.round(pipeThrough(squidGuard, ['-c', conf], linesPath));
     figures.ratio_vs_squidguard = round(Number(figures.helper_lines_per_s) / Number(figures.squidguard_lines_per_s), 2);
   } else {
     figures.squidguard_lines_per_s = null;
@@ -208,32 +210,10 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-/** Lines per second through a helper process: from the first byte written to the last answer read. */
-function pipeThrough(command: string, args: string[], inputPath: string, expected: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
-    let answered = 0;
-    let started = 0;
-    child.stdout.on('data', (chunk: Buffer) => {
-      for (let i = 0; i < chunk.length; i += 1) if (chunk[i] === 10) answered += 1;
-      if (answered >= expected) {
-        const seconds = (performance.now() - started) / 1000;
-        child.kill();
-        resolve(expected / seconds);
-      }
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (answered < expected) reject(new Error(`${command} exited (${code}) after ${answered} of ${expected} answers`));
-    });
-    // Give the process a moment to load its lists before the clock starts, as Squid would.
-    setTimeout(() => {
-      started = performance.now();
-      const input = readFileSync(inputPath);
-      child.stdin.write(input);
-      child.stdin.end();
-    }, 1500);
-  });
+/** Lines per second through a helper process, measured by a small separate process (bench/filter-child.mjs pipe). */
+function pipeThrough(command: string, args: string[], inputPath: string): number {
+  const out = execFileSync(process.execPath, ['bench/filter-child.mjs', 'pipe', inputPath, command, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  return (JSON.parse(out) as { linesPerSecond: number }).linesPerSecond;
 }
 
 function ensureSquidGuard(): string | null {

@@ -185,4 +185,52 @@ describe('the filtering engine: precedence', () => {
   it('refuses a file that is not a snapshot', () => {
     assert.throws(() => loadSnapshot(Buffer.from('not a snapshot at all')), /bad magic/);
   });
+
+  it('gives the same answer from bytes (the helpers) as from strings, for every kind of address', () => {
+    const urls = [
+      'http://illegal.example/',
+      'http://host.example/bad/page?x=1',
+      'http://games.example/',
+      'http://www.games.example/x',
+      'http://a.b.example.com/page',
+      'http://notexample.com/',
+      'http://play.adult.example/',
+      'HTTP://WWW.Adult.Example.:8080/x',
+      'adult.example:443',
+      'http://bücher.example/',
+      'http://videos.example/games/chess',
+      'http://www.videos.example/games?level=2',
+      'http://videos.example/gamesmaster',
+      'http://videos.example/games/maths/fractions',
+      'http://www.google.co.uk/search?q=volcanoes',
+      'https://duckduckgo.com/?q=owls',
+      'http://social.example/',
+      'http://cbeebies.example/',
+      'http://unknown.example/',
+      'http://a..b.example/',
+      'http://exa mple.com/',
+      'https://learn.example/',
+    ];
+    for (const [who, indexes] of [
+      ['staff', [engine.policiesFor(staff)]],
+      ['KS2', [engine.policiesFor(ks2)]],
+      ['EYFS', [engine.policiesFor(eyfs)]],
+      ['uncleared', [engine.policiesFor({})]],
+    ] as const) {
+      for (const url of urls) {
+        const bytes = Buffer.from(`xx ${url} yy`);
+        const fromBytes = engine.decideBytes(indexes[0], bytes, 3, 3 + Buffer.byteLength(url), now);
+        const fromString = engine.decideFor(indexes[0], url, now);
+        const view = (decision: typeof fromString) => [
+          decision.action,
+          decision.rule,
+          decision.category,
+          decision.group,
+          decision.action === 'block' ? decision.host : '',
+          decision.rewriteUrl ?? '',
+        ];
+        assert.deepEqual(view(fromBytes), view(fromString), `${who}: ${url}`);
+      }
+    }
+  });
 });

@@ -276,6 +276,10 @@ export interface Decision extends Verdict {
 
 const maxLabels = 128;
 
+function latin1(bytes: Uint8Array, start: number, end: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
+}
+
 /** Cheap test, without allocating, for hosts SafeSearch may rewrite. */
 function isSearchHost(text: string, from: number, to: number): boolean {
   // Character checks first: almost every host fails them without a string comparison.
@@ -398,6 +402,113 @@ export class FilterEngine {
    */
   decide(who: Who, url: string, now: number = Date.now()): Decision {
     return this.decideFor(this.policiesFor(who), url, now);
+  }
+
+  /**
+   * decideFor over bytes (the helpers' lines), for the common case — a plain lower-case host with no
+   * URL entries and no search engine — without making a string; anything else is decided by
+   * decideFor on the decoded URL, so both always agree.
+   */
+  decideBytes(policyIndexes: readonly number[], bytes: Uint8Array, start: number, end: number, now: number = Date.now()): Decision {
+    const slow = () => this.decideFor(policyIndexes, Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8'), now);
+    const snap = this.snapshot;
+    let hostStart: number;
+    if (end - start > 7 && bytes[start + 4] === 58 && bytes[start + 5] === 47 && bytes[start + 6] === 47) hostStart = start + 7;
+    else if (end - start > 8 && bytes[start + 5] === 58 && bytes[start + 6] === 47 && bytes[start + 7] === 47) hostStart = start + 8;
+    else return slow();
+    let hostEnd = hostStart;
+    while (hostEnd < end && bytes[hostEnd] !== 47) hostEnd += 1;
+    if (hostEnd === hostStart) return slow();
+    const suffixHi = this.suffixHi;
+    const suffixLo = this.suffixLo;
+    let suffixes = 0;
+    let a = seedA;
+    let b = seedB;
+    let previous = 46;
+    for (let i = hostEnd - 1; i >= hostStart; i -= 1) {
+      const code = bytes[i]!;
+      if (code === 46) {
+        if (previous === 46 || suffixes >= maxLabels - 1) return slow();
+        suffixHi[suffixes] = finish(a);
+        suffixLo[suffixes] = finish(b);
+        suffixes += 1;
+      } else if (!((code >= 97 && code <= 122) || (code >= 48 && code <= 57) || code === 45 || code === 95)) return slow();
+      previous = code;
+      a = stepA(a, code);
+      b = stepB(b, code);
+    }
+    if (previous === 46) return slow();
+    suffixHi[suffixes] = finish(a);
+    suffixLo[suffixes] = finish(b);
+    suffixes += 1;
+    const hasWww =
+      hostEnd - hostStart > 4 && bytes[hostStart] === 119 && bytes[hostStart + 1] === 119 && bytes[hostStart + 2] === 119 && bytes[hostStart + 3] === 46;
+    const urlHostIndex = hasWww ? suffixes - 2 : suffixes - 1;
+    const domains = snap.domains;
+    const filter = domains.filter;
+    const filterMask = domains.filterMask;
+    const domainMatched = this.domainMatched;
+    let found = 0;
+    for (let s = 0; s < suffixes; s += 1) {
+      const lo = suffixLo[s]!;
+      const bit = lo & filterMask;
+      if ((filter[bit >>> 5]! & (1 << (bit & 31))) === 0) break;
+      const value = probe(domains, suffixHi[s]!, lo);
+      if (value === 0) continue;
+      if ((value & 1) === 1 && s === urlHostIndex) return slow(); // URL entries under this host
+      if (value >>> 1 !== 0) domainMatched[found++] = (value >>> 1) - 1;
+    }
+    // Search engines may need a SafeSearch rewrite: leave them to the string path.
+    if (bytes[hostStart] === 119 && (bytes[hostStart + 4] === 103 || bytes[hostStart + 4] === 98)) return slow();
+    if (hostEnd - hostStart >= 14 && bytes[hostEnd - 14] === 100 && bytes[hostEnd - 1] === 109) return slow();
+    const firstGroup = policyIndexes.length > 0 ? snap.policies[policyIndexes[0]!]!.group : 'none';
+    if (found === 0) {
+      for (let p = 0; p < policyIndexes.length; p += 1) {
+        const policy = snap.policies[policyIndexes[p]!]!;
+        if (policy.allowListOnly)
+          return {
+            action: 'block',
+            category: null,
+            rule: 'walled-garden',
+            group: policy.group,
+            snapshot: snap.version,
+            host: latin1(bytes, hostStart, hostEnd),
+          };
+      }
+      return policyIndexes.length > 0
+        ? snap.policies[policyIndexes[0]!]!.allowDefault
+        : { action: 'allow', category: null, rule: 'default', group: firstGroup, snapshot: snap.version };
+    }
+    const matched = this.matched;
+    let count = 0;
+    for (let f = found - 1; f >= 0; f -= 1) matched[count++] = domainMatched[f]!;
+    const offsets = snap.setOffsets;
+    const members = snap.setMembers;
+    for (let m = 0; m < count; m += 1) {
+      const set = matched[m]!;
+      for (let k = offsets[set]!; k < offsets[set + 1]!; k += 1) {
+        const tag = members[k]!;
+        if (snap.tagKind[tag] === kindCategory && snap.illegal[snap.tagRef[tag]!] === 1)
+          return {
+            action: 'block',
+            category: snap.categoryCodes[snap.tagRef[tag]!]!,
+            rule: 'illegal',
+            group: firstGroup,
+            snapshot: snap.version,
+            host: latin1(bytes, hostStart, hostEnd),
+          };
+      }
+    }
+    let allowed: Decision | null = null;
+    for (let p = 0; p < policyIndexes.length; p += 1) {
+      const verdict = this.evaluate(snap.policies[policyIndexes[p]!]!, count, now);
+      if (verdict.action === 'block') {
+        verdict.host = latin1(bytes, hostStart, hostEnd);
+        return verdict;
+      }
+      allowed ??= verdict;
+    }
+    return allowed ?? { action: 'allow', category: null, rule: 'no-policy', group: firstGroup, snapshot: snap.version };
   }
 
   decideFor(policyIndexes: readonly number[], url: string, now: number = Date.now()): Decision {

@@ -174,8 +174,9 @@ function rewriteReply(
   now: number,
   onBlock: BlockLogger | undefined,
 ): string {
-  const url = first < tokens ? tokenText(bytes, starts[first]!, ends[first]!) : undefined;
-  if (!url) return 'BH message=empty';
+  if (first >= tokens || ends[first]! <= starts[first]!) return 'BH message=empty';
+  const urlStart = starts[first]!;
+  const urlEnd = ends[first]!;
   let clientStart = 0;
   let clientEnd = 0;
   if (first + 1 < tokens) {
@@ -188,7 +189,7 @@ function rewriteReply(
   // The usual case, an IPv4 client and no user name, is looked up by number: no string is made.
   const ipv4 = user === undefined ? parseIpv4Bytes(bytes, clientStart, clientEnd) : -1;
   const policies = ipv4 >= 0 ? engine.policiesForIpv4(ipv4) : engine.policiesForAddress(tokenText(bytes, clientStart, clientEnd), user);
-  const decision = engine.decideFor(policies, url, now);
+  const decision = engine.decideBytes(policies, bytes, urlStart, urlEnd, now);
   if (decision.rule === 'malformed') return 'BH message=malformed-url';
   if (decision.action === 'block') {
     onBlock?.(decision, tokenText(bytes, clientStart, clientEnd), user, now);
