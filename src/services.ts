@@ -95,6 +95,15 @@ export function createServices(deps: ServiceDeps) {
     },
   });
   jobs.register({
+    name: 'filter-imports',
+    everyMinutes: 30,
+    run: async () => {
+      let imported = 0;
+      for (const school of await schools.list()) imported += await filtering.runScheduledImports(school.id);
+      return `${imported} lists re-imported`;
+    },
+  });
+  jobs.register({
     // The DfE standard asks for regular checks that filtering works: every group, every week.
     name: 'filter-checks',
     everyMinutes: 7 * 24 * 60,

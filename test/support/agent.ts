@@ -73,6 +73,25 @@ export class TestAgent {
     return this.request('POST', url, { form: options.csrf === false ? form : { _csrf: this.csrfToken!, ...form } });
   }
 
+  /** Posts a multipart form (file uploads) with the CSRF token. */
+  async postMultipart(
+    url: string,
+    fields: Record<string, string>,
+    files: Record<string, { name: string; type: string; data: Buffer }> = {},
+  ): Promise<Response> {
+    if (!this.csrfToken) await this.get('/sign-in');
+    const boundary = `----haven${Math.random().toString(36).slice(2)}`;
+    const parts: Buffer[] = [];
+    for (const [name, value] of Object.entries({ _csrf: this.csrfToken!, ...fields }))
+      parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
+    for (const [name, file] of Object.entries(files)) {
+      parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${file.name}"\r\nContent-Type: ${file.type}\r\n\r\n`));
+      parts.push(file.data, Buffer.from('\r\n'));
+    }
+    parts.push(Buffer.from(`--${boundary}--\r\n`));
+    return this.request('POST', url, { headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, payload: Buffer.concat(parts) });
+  }
+
   /** Signs in with a password, and a TOTP code computed from the secret when the account has one. */
   async signIn(email: string, password: string, totpSecret?: string, clock?: TestClock): Promise<Response> {
     const response = await this.post('/sign-in', { email, password });

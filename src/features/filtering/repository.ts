@@ -176,3 +176,13 @@ export async function setCheckAction(db: DbOrTrx, schoolId: string, id: string, 
   const result = await db.updateTable('filter_checks').set({ action_taken: action }).where('school_id', '=', schoolId).where('id', '=', id).executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
+
+export async function updateListVersionReport(db: DbOrTrx, schoolId: string, listId: string, version: number, report: string): Promise<void> {
+  await db
+    .updateTable('filter_list_versions')
+    .set({ report })
+    .where('school_id', '=', schoolId)
+    .where('list_id', '=', listId)
+    .where('version', '=', version)
+    .execute();
+}

@@ -1,8 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { HavenApp } from '../../app.js';
-import { AppError, notFound } from '../../platform/errors.js';
-import { allowed, auditContext, field, fieldList, formBody, handleForm, redirect, schoolIdOf } from '../../platform/http.js';
+import { AppError, invalid, notFound } from '../../platform/errors.js';
+import { allowed, auditContext, field, fieldList, formBody, handleForm, redirect, schoolIdOf, uploadedFile } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 import { illegalCategories } from './catalogue.js';
 
@@ -41,6 +41,88 @@ export function registerFilteringRoutes(app: HavenApp, services: Services): void
       canManage: allowed(request, 'filtering.manage'),
       values: {},
     });
+  });
+
+  // List imports: a file, a UT1-style directory under the incoming folder, or an address.
+  async function importPage(request: FastifyRequest, extra: Record<string, unknown> = {}) {
+    const schoolId = schoolIdOf(request);
+    const categories = (await filtering.categories(schoolId)).map((category) => ({ value: category.code, text: category.name }));
+    return {
+      title: 'Import a list',
+      categoryItems: categories,
+      incomingDir: filtering.incomingDir,
+      values: { format: 'auto', sourceType: 'upload' },
+      backLink: '/filtering',
+      ...extra,
+    };
+  }
+
+  app.get('/filtering/lists/new', { config: { access: 'filtering.manage' } }, async (request, reply) =>
+    reply.render('features/filtering/views/import.njk', await importPage(request)),
+  );
+
+  app.post('/filtering/lists', { config: { access: 'filtering.manage' } }, async (request, reply) => {
+    const body = formBody(request);
+    const file = uploadedFile(request, 'file');
+    const values = {
+      name: field(body, 'name'),
+      category: field(body, 'category'),
+      format: field(body, 'format') || 'auto',
+      sourceType: field(body, 'sourceType') || 'upload',
+      path: field(body, 'path'),
+      url: field(body, 'url'),
+      scheduleHours: field(body, 'scheduleHours'),
+    };
+    return handleForm(reply, 'features/filtering/views/import.njk', await importPage(request, { values }), async () => {
+      let source: Parameters<typeof filtering.importList>[1]['source'];
+      if (values.sourceType === 'path') source = { type: 'path', path: values.path };
+      else if (values.sourceType === 'url') source = { type: 'url', url: values.url };
+      else {
+        if (!file || file.data.length === 0) throw invalid('Choose a list file', [{ field: 'file', message: 'Choose the list file to upload' }]);
+        if (file.data.includes(0))
+          throw invalid('The file is not a text list', [{ field: 'file', message: 'The file must be a text list (domains, hosts, adblock, URLs or CSV)' }]);
+        source = { type: 'upload', text: file.data.toString('utf8'), fileName: file.filename };
+      }
+      const result = await filtering.importList(auditContext(request), {
+        name: values.name,
+        category: values.category,
+        format: values.format,
+        source,
+        scheduleHours: values.scheduleHours.trim() ? Number(values.scheduleHours) : null,
+      });
+      return reply.render('features/filtering/views/imported.njk', { title: 'List imported', result, backLink: '/filtering' });
+    });
+  });
+
+  app.get('/filtering/lists/:id', { config: { access: 'filtering.read' } }, async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const { list, versions } = await filtering.listVersions(schoolIdOf(request), id);
+    return reply.render('features/filtering/views/list.njk', {
+      title: list.name,
+      list,
+      versions: versions.map((version) => ({
+        ...version,
+        report: JSON.parse(version.report) as Record<string, unknown>,
+        diff: JSON.parse(version.diff) as Record<string, number>,
+      })),
+      canManage: allowed(request, 'filtering.manage'),
+      backLink: '/filtering',
+    });
+  });
+
+  app.post('/filtering/lists/:id/reimport', { config: { access: 'filtering.manage' } }, async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const { list } = await filtering.listVersions(schoolIdOf(request), id);
+    if (!list.source || (list.source_type !== 'path' && list.source_type !== 'url'))
+      throw new AppError('CONFLICT', 'Only a list from a path or an address can be imported again');
+    await filtering.importList(auditContext(request), {
+      name: list.name,
+      category: list.category ?? '',
+      format: list.format,
+      source: list.source_type === 'url' ? { type: 'url', url: list.source } : { type: 'path', path: list.source },
+      listId: list.id,
+    });
+    return redirect(reply, `/filtering/lists/${id}`);
   });
 
   async function policyPage(request: FastifyRequest, groupCode: string, extra: Record<string, unknown> = {}) {

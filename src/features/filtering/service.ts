@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { join } from 'node:path';
+import { join, resolve as resolvePath, sep } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { DatabaseHandle, DbOrTrx } from '../../db/database.js';
 import { isoNow, newId } from '../../db/helpers.js';
@@ -17,6 +17,7 @@ import { catalogue, defaultPolicies, demoEarlyYearsAllowList, demoSamples, illeg
 import { compileSnapshot, writeSnapshotFile } from './compile.js';
 import { FilterEngine, loadSnapshot, readBlockToken, type Decision, type Who } from './engine.js';
 import type { FilterModel, TimeWindow } from './model.js';
+import { detectFormat, listFormats, parseList, parseUt1Directory, type ListFormat } from './list-import.js';
 import { normaliseHost, normaliseUrlEntry } from './normalise.js';
 import * as repository from './repository.js';
 
@@ -96,6 +97,43 @@ export function createFilteringService(deps: {
 
   const blockTokenKey = (schoolId: string) => createHmac('sha256', tokenRoot).update(schoolId).digest('hex');
   const snapshotPath = (schoolId: string) => join(deps.dataDir, 'filter', `${schoolId}.snapshot`);
+
+  /** Where list files may be imported from on the server (a technician cannot read any other file). */
+  const incomingDir = resolvePath(deps.dataDir, 'lists-incoming');
+
+  type ImportSource = { type: 'upload'; text: string; fileName?: string } | { type: 'path'; path: string } | { type: 'url'; url: string };
+
+  async function readSource(source: ImportSource): Promise<{ text?: string; directory?: string; label: string }> {
+    if (source.type === 'upload') return { text: source.text, label: source.fileName ?? 'uploaded file' };
+    if (source.type === 'path') {
+      const full = resolvePath(incomingDir, source.path);
+      if (!full.startsWith(`${incomingDir}${sep}`) && full !== incomingDir)
+        throw invalid(`Lists are imported from ${incomingDir}`, [{ field: 'path', message: `Give a path inside ${incomingDir}` }]);
+      if (!existsSync(full)) throw invalid(`${full} does not exist`, [{ field: 'path', message: `${full} does not exist` }]);
+      if (statSync(full).isDirectory()) return { directory: full, label: source.path };
+      const raw = readFileSync(full);
+      return { text: full.endsWith('.gz') ? gunzipSync(raw).toString('utf8') : raw.toString('utf8'), label: source.path };
+    }
+    let url: URL;
+    try {
+      url = new URL(source.url);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
+    } catch {
+      throw invalid('Enter an http:// or https:// address', [{ field: 'url', message: 'Enter an http:// or https:// address' }]);
+    }
+    let response: Response;
+    try {
+      response = await fetch(url, { signal: AbortSignal.timeout(60_000) });
+    } catch (error) {
+      throw invalid(`Could not fetch ${url.href}: ${error instanceof Error ? error.message : String(error)}`, [
+        { field: 'url', message: `Could not fetch the list from ${url.host}` },
+      ]);
+    }
+    if (!response.ok) throw invalid(`${url.href} answered ${response.status}`, [{ field: 'url', message: `The server answered ${response.status}` }]);
+    const body = Buffer.from(await response.arrayBuffer());
+    const gzipped = body[0] === 0x1f && body[1] === 0x8b;
+    return { text: (gzipped ? gunzipSync(body) : body).toString('utf8'), label: url.href };
+  }
 
   /** List contents live in content-addressed, compressed files: identical lists are stored once. */
   function writeEntries(entries: ListEntries): string {
@@ -388,6 +426,159 @@ export function createFilteringService(deps: {
     snapshotPath,
     readEntries,
     currentEntries,
+
+    /**
+     * Imports a list — a file (domains, hosts, adblock, URLs or CSV), a UT1-style directory, or an
+     * address — as a new version of each category's list, with a report of bad lines and a diff
+     * against the version before. Optionally re-run every few hours from a path or address.
+     */
+    async importList(
+      context: AuditContext,
+      input: { name: string; category: string; format: string; source: ImportSource; scheduleHours?: number | null; listId?: string },
+    ): Promise<{
+      lists: Array<{ id: string; name: string; category: string; version: number; domains: number; urls: number; bad: number }>;
+      skipped: string[];
+    }> {
+      await ensureDefaults(context.schoolId);
+      const name = input.name.trim().slice(0, 100);
+      if (!name) throw invalid('Name the list', [{ field: 'name', message: 'Name the list, for example the provider' }]);
+      const known = new Set((await repository.categories(db, context.schoolId)).map((row) => row.code));
+      const format = input.format;
+      if (format !== 'auto' && format !== 'ut1' && !(listFormats as readonly string[]).includes(format))
+        throw invalid('Choose the format', [{ field: 'format', message: 'Choose the format' }]);
+      if (format !== 'csv' && format !== 'ut1' && !known.has(input.category))
+        throw invalid('Choose the category', [{ field: 'category', message: 'Choose the category these sites belong to' }]);
+      if (
+        input.scheduleHours !== undefined &&
+        input.scheduleHours !== null &&
+        (!Number.isInteger(input.scheduleHours) || input.scheduleHours < 1 || input.scheduleHours > 24 * 31)
+      )
+        throw invalid('Re-import every 1 to 744 hours, or never', [{ field: 'scheduleHours', message: 'Re-import every 1 to 744 hours, or leave blank' }]);
+      if (input.scheduleHours && input.source.type === 'upload')
+        throw invalid('Only lists from a path or an address can be re-imported on a schedule', [
+          { field: 'scheduleHours', message: 'Upload lists cannot be re-imported: give a path or an address' },
+        ]);
+      const read = await readSource(input.source);
+      const results = new Map<string, { entries: ListEntries; report: Record<string, unknown> }>();
+      const skipped: string[] = [];
+      // Lists that carry several categories (CSV, directories) make one list per category, "<name>: <category>".
+      let perCategory = Boolean(read.directory);
+      if (read.directory) {
+        const parsed = parseUt1Directory(read.directory, known);
+        for (const [label, report] of parsed.reports) {
+          const category = label.split(' → ')[1]!;
+          const entries = parsed.byCategory.get(category)!;
+          results.set(category, { entries: { domains: entries.domains, urls: entries.urls }, report: { ...report, folder: label } });
+        }
+        skipped.push(...parsed.skipped.map((folder) => `folder ${folder}`));
+      } else {
+        const actual = format === 'auto' || format === 'ut1' ? detectFormat(read.text ?? '') : (format as ListFormat);
+        perCategory = actual === 'csv';
+        const parsed = parseList(read.text ?? '', actual, { defaultCategory: input.category });
+        for (const [category, entries] of parsed.byCategory) {
+          if (!known.has(category)) {
+            skipped.push(`category ${category} (${entries.domains.length + entries.urls.length} entries)`);
+            continue;
+          }
+          results.set(category, { entries: { domains: entries.domains, urls: entries.urls }, report: { ...parsed.report } });
+        }
+        if (results.size === 0 && parsed.byCategory.size === 0)
+          results.set(input.category, { entries: { domains: [], urls: [] }, report: { ...parsed.report } });
+      }
+      if (input.listId) {
+        // A re-import keeps to the list's own category.
+        const list = await repository.findList(db, context.schoolId, input.listId);
+        if (!list || list.kind !== 'category') throw notFound('list');
+        for (const category of [...results.keys()]) if (category !== list.category) results.delete(category);
+        if (!results.has(list.category ?? ''))
+          results.set(list.category ?? '', { entries: { domains: [], urls: [] }, report: { note: 'no entries for this category' } });
+      }
+      const existing = await repository.lists(db, context.schoolId);
+      const now = isoNow(clock);
+      const outcome: Array<{ id: string; name: string; category: string; version: number; domains: number; urls: number; bad: number }> = [];
+      await db.transaction().execute(async (trx) => {
+        for (const [category, { entries, report }] of results) {
+          const listName = perCategory ? `${name}: ${category}` : name;
+          const found = input.listId
+            ? existing.find((row) => row.id === input.listId)
+            : existing.find((row) => row.kind === 'category' && row.category === category && row.name === listName);
+          const source = input.source.type === 'upload' ? (input.source.fileName ?? null) : input.source.type === 'path' ? input.source.path : input.source.url;
+          let id: string;
+          let version: number;
+          let diff: Record<string, number>;
+          if (found) {
+            const next = await newVersionIn(trx, context, found.id, entries, report);
+            id = found.id;
+            version = next.version;
+            diff = next.diff;
+          } else {
+            id = await createListIn(trx, context, { name: listName, kind: 'category', category, sourceType: input.source.type, source, format }, entries);
+            version = 1;
+            diff = { addedDomains: entries.domains.length, removedDomains: 0, addedUrls: entries.urls.length, removedUrls: 0 };
+            await repository.updateListVersionReport(trx, context.schoolId, id, 1, JSON.stringify(report));
+          }
+          const schedule = input.scheduleHours ?? found?.schedule_hours ?? null;
+          await repository.updateList(trx, context.schoolId, id, {
+            source_type: input.source.type,
+            source,
+            format,
+            schedule_hours: schedule,
+            next_import_at: schedule ? new Date(clock().getTime() + schedule * 3_600_000).toISOString() : null,
+          });
+          const badCount = Number((report as { bad?: number }).bad ?? 0);
+          await log(
+            trx,
+            context,
+            'list.imported',
+            `${listName} version ${version}: ${entries.domains.length} domains, ${entries.urls.length} web addresses (+${diff.addedDomains! + diff.addedUrls!}, −${diff.removedDomains! + diff.removedUrls!}), ${badCount} bad lines`,
+            null,
+            { listId: id, source: read.label, at: now },
+          );
+          outcome.push({ id, name: listName, category, version, domains: entries.domains.length, urls: entries.urls.length, bad: badCount });
+        }
+        await audit.record(context, 'filtering.list_imported', null, { lists: outcome.length, source: input.source.type }, trx);
+      });
+      await compile(context.schoolId);
+      return { lists: outcome, skipped };
+    },
+
+    /** The jobs scheduler: re-imports lists whose schedule is due, from their path or address. */
+    async runScheduledImports(schoolId: string): Promise<number> {
+      const due = (await repository.lists(db, schoolId)).filter(
+        (list) => list.schedule_hours && list.next_import_at && list.next_import_at <= isoNow(clock) && list.source,
+      );
+      let done = 0;
+      for (const list of due) {
+        const context: AuditContext = { schoolId };
+        try {
+          await this.importList(context, {
+            name: list.name,
+            category: list.category ?? '',
+            format: list.format,
+            source: list.source_type === 'url' ? { type: 'url', url: list.source! } : { type: 'path', path: list.source! },
+            listId: list.id,
+          });
+          done += 1;
+        } catch (error) {
+          // A failed fetch is logged and tried again at the next run.
+          await db
+            .transaction()
+            .execute((trx) =>
+              log(
+                trx,
+                context,
+                'list.import_failed',
+                `${list.name}: scheduled import failed`,
+                error instanceof Error ? error.message.slice(0, 500) : String(error),
+              ),
+            );
+          await repository.updateList(db, schoolId, list.id, { next_import_at: new Date(clock().getTime() + 3_600_000).toISOString() });
+        }
+      }
+      return done;
+    },
+
+    incomingDir,
 
     async categories(schoolId: string) {
       await ensureDefaults(schoolId);
