@@ -218,6 +218,18 @@ for (const dialect of dialects()) {
       assert.equal(body.verdicts[0]!.action, 'block');
       assert.equal(body.verdicts[0]!.category, 'games');
       assert.match(body.verdicts[0]!.blockPage!, /\/blocked\//);
+      const zone = await haven.app.inject({ method: 'GET', url: '/api/v1/filter/exports/key_stage%3AKS1/rpz', headers: { authorization: `Bearer ${token}` } });
+      assert.equal(zone.statusCode, 200);
+      assert.match(zone.body, /^battle-royale\.example CNAME \.$/m);
+      assert.match(zone.body, /^iwf-listed-sample\.test CNAME \.$/m);
+      assert.match(String(zone.headers['content-disposition']), /haven-key_stage-KS1\.rpz\.zone/);
+      const walled = await haven.app.inject({ method: 'GET', url: '/api/v1/filter/exports/uncleared/hosts', headers: { authorization: `Bearer ${token}` } });
+      assert.equal(walled.statusCode, 409, 'a walled garden cannot be a hosts file');
+      assert.equal(
+        (await haven.app.inject({ method: 'GET', url: '/api/v1/filter/exports/key_stage%3AKS2/bind9', headers: { authorization: `Bearer ${token}` } }))
+          .statusCode,
+        404,
+      );
       const { token: other } = await haven.services.apiTokens.create(schoolId, { name: 'MIS', scopes: ['people.read'] }, { schoolId });
       const refused = await haven.app.inject({
         method: 'POST',

@@ -1,10 +1,11 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { HavenApp } from '../../app.js';
 import { AppError, invalid, notFound } from '../../platform/errors.js';
 import { allowed, auditContext, field, fieldList, formBody, handleForm, redirect, schoolIdOf, uploadedFile } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 import { illegalCategories } from './catalogue.js';
+import { exportFormats, exportLabels, type ExportFormat } from './dns-exports.js';
 
 const statusLabels: Record<string, string> = {
   pending: 'Waiting for a decision',
@@ -37,6 +38,7 @@ export function registerFilteringRoutes(app: HavenApp, services: Services): void
       networks,
       categories,
       snapshot: { version: engine.version, path: filtering.snapshotPath(schoolId), counts: engine.current.header.counts },
+      exportFormats: exportFormats.map((format) => ({ format, label: exportLabels[format] })),
       groupItems: await groupItems(schoolId),
       canManage: allowed(request, 'filtering.manage'),
       values: {},
@@ -395,6 +397,21 @@ export function registerFilteringRoutes(app: HavenApp, services: Services): void
       return redirect(reply, `/filtering/checks/${id}`);
     });
   });
+
+  // Exports for DNS servers and other filters: people download them here; servers fetch them with an API token.
+  async function sendExport(request: FastifyRequest, reply: FastifyReply) {
+    const { group, format } = request.params as { group: string; format: string };
+    if (!(exportFormats as readonly string[]).includes(format)) throw notFound('export format');
+    const text = await filtering.exportFor(schoolIdOf(request), group, format as ExportFormat);
+    const extension = format === 'rpz' ? 'zone' : format === 'squid-acl' ? 'acl' : format === 'adblock' ? 'txt' : 'conf';
+    return reply
+      .type('text/plain; charset=utf-8')
+      .header('content-disposition', `attachment; filename="haven-${group.replace(/[^a-zA-Z0-9_-]/g, '-')}.${format}.${extension}"`)
+      .send(text);
+  }
+
+  app.get('/filtering/exports/:group/:format', { config: { access: 'filtering.read' } }, sendExport);
+  app.get('/api/v1/filter/exports/:group/:format', { config: { access: 'filtering.decide' } }, sendExport);
 
   // The block page: public (a pupil's browser lands here); the token says what was blocked and why.
   app.get('/blocked/:schoolId', { config: { access: 'public' } }, async (request, reply) => {

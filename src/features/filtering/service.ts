@@ -17,6 +17,7 @@ import { catalogue, defaultPolicies, demoEarlyYearsAllowList, demoSamples, illeg
 import { compileSnapshot, writeSnapshotFile } from './compile.js';
 import { FilterEngine, loadSnapshot, readBlockToken, type Decision, type Who } from './engine.js';
 import type { FilterModel, TimeWindow } from './model.js';
+import { exportFor as exportForModel, type ExportFormat } from './dns-exports.js';
 import { detectFormat, listFormats, parseList, parseUt1Directory, type ListFormat } from './list-import.js';
 import { normaliseHost, normaliseUrlEntry } from './normalise.js';
 import * as repository from './repository.js';
@@ -93,6 +94,8 @@ export function createFilteringService(deps: {
   const { db } = handle;
   const tokenRoot = deriveKey(deps.secret, 'filter-block-token');
   const engines = new Map<string, FilterEngine>();
+  /** The model each snapshot was compiled from (for exports). */
+  const models = new Map<string, FilterModel>();
   const listDir = join(deps.dataDir, 'filter', 'lists');
 
   const blockTokenKey = (schoolId: string) => createHmac('sha256', tokenRoot).update(schoolId).digest('hex');
@@ -375,6 +378,7 @@ export function createFilteringService(deps: {
   /** Compiles the school's snapshot, writes it where the helpers read it, and swaps the in-process engine. */
   async function compile(schoolId: string): Promise<{ version: string; path: string; domains: number; urls: number }> {
     const model = await buildModel(schoolId);
+    models.set(schoolId, model);
     const compiled = compileSnapshot(model, { blockTokenKey: blockTokenKey(schoolId), compiledAt: isoNow(clock) });
     const path = snapshotPath(schoolId);
     mkdirSync(join(deps.dataDir, 'filter'), { recursive: true });
@@ -1015,6 +1019,18 @@ export function createFilteringService(deps: {
         const who: Who = { ip: item.ip, user: item.user };
         return engine.decide(who, item.url, now);
       });
+    },
+
+    /** A group's policy as an RPZ zone, hosts file, dnsmasq or Unbound configuration, Squid ACL or adblock list. */
+    async exportFor(schoolId: string, group: string, format: ExportFormat): Promise<string> {
+      if (!models.has(schoolId)) await compile(schoolId);
+      const model = models.get(schoolId)!;
+      if (!model.policies.some((policy) => policy.group === group)) throw notFound('policy');
+      try {
+        return exportForModel(model, group, format, clock().getTime());
+      } catch (error) {
+        throw new AppError('CONFLICT', error instanceof Error ? error.message : String(error));
+      }
     },
 
     /** What a block-page token says, when it is genuine. */
