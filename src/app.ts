@@ -256,7 +256,12 @@ async function enforceAccess(request: FastifyRequest, reply: FastifyReply): Prom
 
 /** Paths that carry a secret (single-use links) are logged without it. */
 export function redactPath(url: string): string {
-  return url.replace(/^\/(invitations|password-reset|agree)\/[^/?#]+/, '/$1/[redacted]').replace(/\?.*$/, (query) => (query.length > 1 ? '?[query]' : ''));
+  // Single-use links (invitations, resets, parents' agreement and consent links) never reach the log,
+  // and nor does anything shaped like a link token in any path.
+  return url
+    .replace(/^\/(invitations|password-reset|agree|consent)\/[^/?#]+/, '/$1/[redacted]')
+    .replace(/[0-9a-f-]{36}\.[A-Za-z0-9_-]{20,}/g, '[redacted]')
+    .replace(/\?.*$/, (query) => (query.length > 1 ? '?[query]' : ''));
 }
 
 /** Routes that declare no access: the request hook refuses them, and a test fails on any. */

@@ -33,7 +33,7 @@ const matrix = {
   'consents.manage': ['esafety_lead', 'dsl', 'deputy_dsl', 'headteacher'],
   'agreements.manage': ['esafety_lead', 'headteacher'],
   'agreements.classSession': ['staff', 'esafety_lead', 'dsl', 'deputy_dsl', 'headteacher'],
-  'agreements.sign': ['staff', 'technician', 'esafety_lead', 'dsl', 'deputy_dsl', 'headteacher', 'governor', 'visitor'],
+  'agreements.sign': ['staff', 'technician', 'esafety_lead', 'dsl', 'deputy_dsl', 'headteacher', 'governor'],
   // Policies 000, 003 §13, 004 §7.2: a current record of who is cleared for ICT access.
   'accessRegister.read': ['technician', 'esafety_lead', 'headteacher'],
   // The technician records the network accounts made for cleared people and removed for leavers.

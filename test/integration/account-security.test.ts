@@ -23,6 +23,8 @@ describe('redirects and logs', () => {
   it('keeps single-use link tokens and query strings out of the server log', () => {
     assert.equal(redactPath('/invitations/abc.def'), '/invitations/[redacted]');
     assert.equal(redactPath('/password-reset/abc.def?x=1'), '/password-reset/[redacted]?[query]');
+    assert.equal(redactPath('/consent/abc.def'), '/consent/[redacted]', 'parents’ consent links');
+    assert.equal(redactPath('/agree/abc.def'), '/agree/[redacted]');
     assert.equal(redactPath('/people?q=Smith'), '/people?[query]');
     assert.equal(redactPath('/people'), '/people');
   });

@@ -211,9 +211,13 @@ for (const dialect of dialects()) {
     it('clears a pupil once both agreements are in place, and an EYFS pupil on the parent’s alone', async () => {
       const { schoolId, head } = await buildSchool(haven.services);
       const context = { schoolId };
-      const teacherUser = await buildUser(haven.services, schoolId, ['staff']);
+      const teacherUser = await buildUser(haven.services, schoolId, ['staff'], { staffRecord: true });
       const teacher = new TestAgent(haven.app);
       await teacher.signIn(teacherUser.email, teacherUser.password);
+      const teach = async (className: string) => {
+        const group = (await haven.services.people.listGroups(schoolId)).find((candidate) => candidate.kind === 'class' && candidate.code === className)!;
+        await haven.services.people.assignGroupStaff(schoolId, group.id, teacherUser.personId!, context);
+      };
       const make = async (first: string, yearGroup: number, className: string) => {
         const pupil = await haven.services.people.create(
           schoolId,
@@ -240,6 +244,30 @@ for (const dialect of dialects()) {
       await parentSigns(both);
       await parentSigns(parentOnly);
       await parentSigns(reception);
+      const mixedY2 = await make('Mo', 2, '23M');
+      const mixedY3 = await make('My', 3, '23M');
+
+      assert.equal((await teacher.get('/agreements/class-session?class=3Q')).statusCode, 404, 'only the classes the teacher teaches');
+      assert.equal((await teacher.post('/agreements/class-session', { class: '3Q', pupilIds: [both.pupil.id] })).statusCode, 404);
+      await teach('3Q');
+      await teach('RQ');
+      await teach('23M');
+      // A mixed Y2/Y3 class sees both texts, and each pupil agrees to their own key stage's rules.
+      const mixed = await teacher.get('/agreements/class-session?class=23M');
+      assert.match(mixed.body, /Our rules for using computers and tablets/);
+      assert.match(mixed.body, /Staying SMART online/);
+      const versionIds = [...mixed.body.matchAll(/name="versionId" value="([^"]+)"/g)].map((match) => match[1]!);
+      assert.equal(versionIds.length, 2);
+      assert.match(
+        (await teacher.post('/agreements/class-session', { class: '23M', versionId: versionIds, pupilIds: [mixedY2.pupil.id, mixedY3.pupil.id] })).body,
+        /Recorded 2 pupils’ agreement/,
+      );
+      const mixedRegister = (await haven.services.accessRegister.entries(schoolId)).filter((entry) => entry.person.className === '23M');
+      assert.deepEqual(
+        mixedRegister.map((entry) => entry.pupilState),
+        ['signed', 'signed'],
+        'the register sees both pupils’ agreements',
+      );
 
       const session = await teacher.get('/agreements/class-session?class=3Q');
       assert.match(session.body, /Staying SMART online/, 'key stage 2 pupils see the SMART rules');
@@ -254,7 +282,7 @@ for (const dialect of dialects()) {
 
       const register = (await haven.services.accessRegister.entries(schoolId)).filter((entry) => entry.category === 'pupil');
       const cleared = Object.fromEntries(register.map((entry) => [entry.person.legalFirstName, entry.cleared]));
-      assert.deepEqual(cleared, { Bo: true, Po: false, Pa: false, Re: true });
+      assert.deepEqual(cleared, { Bo: true, Po: false, Pa: false, Re: true, Mo: false, My: false });
       assert.equal(register.find((entry) => entry.person.legalFirstName === 'Pa')!.reason, 'Missing: pupil agreement (not signed)');
       assert.equal(register.find((entry) => entry.person.legalFirstName === 'Po')!.reason, 'Missing: parent agreement (not signed)');
       assert.equal(register.find((entry) => entry.person.legalFirstName === 'Re')!.filtering.code, 'EYFS');

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { HavenApp } from '../../app.js';
 import { authRateLimit } from '../../platform/auth/routes.js';
 import { allowed, auditContext, field, fieldList, formBody, handleForm, redirect, schoolIdOf, uploadedFile } from '../../platform/http.js';
+import { notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 
 export function registerAgreementRoutes(app: HavenApp, services: Services): void {
@@ -92,27 +93,38 @@ export function registerAgreementRoutes(app: HavenApp, services: Services): void
     return redirect(reply, `/agreements/${templateId}`);
   });
 
+  /** Those who manage agreements run sessions for any class; teachers for the classes they teach. */
+  async function mayRunSession(request: FastifyRequest, className: string): Promise<boolean> {
+    if (allowed(request, 'agreements.manage')) return true;
+    const personId = request.session?.user.personId;
+    return personId ? (await services.people.classesTaughtBy(schoolIdOf(request), personId)).includes(className) : false;
+  }
+
   app.get('/agreements/class-session', { config: { access: 'agreements.classSession' } }, async (request, reply) => {
     const query = request.query as Record<string, string | undefined>;
     const className = query.class?.trim().slice(0, 40) ?? '';
+    if (className && !(await mayRunSession(request, className))) throw notFound('class');
     const session = className ? await agreements.classSession(auditContext(request), className) : null;
     return reply.render('features/agreements/views/class-session.njk', { title: 'Class agreement session', className, session });
   });
 
   app.post('/agreements/class-session', { config: { access: 'agreements.classSession' } }, async (request, reply) => {
     const body = formBody(request);
-    const className = field(body, 'class');
-    const recorded = await agreements.recordClassAgreements(auditContext(request), {
-      className,
-      versionId: field(body, 'versionId'),
-      pupilIds: fieldList(body, 'pupilIds'),
-    });
+    const className = field(body, 'class').trim().slice(0, 40);
+    if (!(await mayRunSession(request, className))) throw notFound('class');
     const session = await agreements.classSession(auditContext(request), className);
-    return reply.render('features/agreements/views/class-session.njk', {
-      title: 'Class agreement session',
-      className,
-      session,
-      notice: `Recorded ${recorded} pupil${recorded === 1 ? '' : 's'}’ agreement.`,
+    return handleForm(reply, 'features/agreements/views/class-session.njk', { title: 'Class agreement session', className, session }, async () => {
+      const recorded = await agreements.recordClassAgreements(auditContext(request), {
+        className,
+        versionIds: fieldList(body, 'versionId'),
+        pupilIds: fieldList(body, 'pupilIds'),
+      });
+      return reply.render('features/agreements/views/class-session.njk', {
+        title: 'Class agreement session',
+        className,
+        session: await agreements.classSession(auditContext(request), className),
+        notice: `Recorded ${recorded} pupil${recorded === 1 ? '' : 's'}’ agreement.`,
+      });
     });
   });
 

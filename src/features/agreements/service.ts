@@ -1,5 +1,6 @@
 import type { DatabaseHandle, DbOrTrx } from '../../db/database.js';
 import { isoNow, newId } from '../../db/helpers.js';
+import { serialise } from '../../db/locks.js';
 import type { AuditContext, AuditService } from '../../platform/audit/service.js';
 import QRCode from 'qrcode';
 import { randomToken, sha256Hex } from '../../platform/crypto.js';
@@ -38,6 +39,7 @@ export function createAgreementService(deps: {
   async function ensureDefaults(schoolId: string): Promise<void> {
     if ((await repository.templates(db, schoolId)).length > 0) return;
     await db.transaction().execute(async (trx) => {
+      await serialise(trx, handle.dialect, `agreement-defaults:${schoolId}`);
       if ((await repository.templates(trx, schoolId)).length > 0) return;
       const now = isoNow(clock);
       for (const audience of audiences) {
@@ -203,18 +205,24 @@ export function createAgreementService(deps: {
       if (fields.length > 0) throw invalid('There is a problem with your signature', fields);
       const row = await templateFor(context.schoolId, 'staff');
       const account = await users.get(context.schoolId, input.userId);
+      // The staff code of conduct is for staff and governors; visitors sign the community agreement.
+      const staffRoles = account.roles.filter((role) => role !== 'pupil' && role !== 'parent' && role !== 'visitor');
+      if (staffRoles.length === 0) throw new AppError('FORBIDDEN', 'This agreement is for staff and governors');
+      const kind = staffRoles.every((role) => role === 'governor') ? 'governor' : 'staff';
       await db.transaction().execute(async (trx) => {
+        // One signature at a time per account: a double submit must not make two person records.
+        await serialise(trx, handle.dialect, `user-person:${account.id}`);
         const current = (await repository.versionsOf(trx, context.schoolId, row.id)).find((version) => version.status === 'published');
         // Signing a version that is no longer in force (the page was open during a publish) is refused.
         if (!current || current.id !== input.versionId) throw new AppError('CONFLICT', 'A newer version has been published: read it and sign again');
-        let personId = account.personId;
+        let personId = await users.personIdOf(trx, context.schoolId, account.id);
         if (!personId) {
           const [first, ...rest] = input.fullName.trim().split(/\s+/);
           const person = await people.createPerson(
             trx,
             context.schoolId,
             {
-              kind: 'staff',
+              kind,
               legalFirstName: first ?? input.fullName,
               legalLastName: rest.join(' ') || '-',
               jobTitle: input.jobTitle || undefined,
@@ -261,6 +269,8 @@ export function createAgreementService(deps: {
       const secret = randomToken();
       const now = isoNow(clock);
       await db.transaction().execute(async (trx) => {
+        // Only the newest link works: issuing is serialised so two at once cannot both stay live.
+        await serialise(trx, handle.dialect, `parent-link:${parentId}:${pupilId}:${purpose}`);
         await repository.revokeParentLinks(trx, context.schoolId, parentId, pupilId, purpose, now);
         await repository.insertParentLink(trx, {
           school_id: context.schoolId,
@@ -538,46 +548,65 @@ export function createAgreementService(deps: {
         (pupil) => pupil.className === className,
       );
       if (pupils.length === 0) return null;
-      const audience: Audience = Math.max(...pupils.map((pupil) => pupil.yearGroup ?? 0)) <= 2 ? 'pupil_ks1' : 'pupil_ks2';
-      const row = await templateFor(context.schoolId, audience);
-      const current = (await repository.versionsOf(db, context.schoolId, row.id)).find((version) => version.status === 'published');
-      if (!current) return null;
-      const signatures = await repository.signaturesOf(
-        db,
-        context.schoolId,
-        row.id,
-        pupils.map((pupil) => pupil.id),
-      );
+      // Each pupil agrees to the rules for their own key stage (a mixed Y2/Y3 class sees both texts),
+      // exactly as the access register checks them.
+      const audienceOf = (yearGroup: number | null): Audience => ((yearGroup ?? 0) <= 2 ? 'pupil_ks1' : 'pupil_ks2');
+      const audiencesHere = [...new Set(pupils.map((pupil) => audienceOf(pupil.yearGroup)))].sort();
+      const texts: Array<{
+        audience: Audience;
+        template: Awaited<ReturnType<typeof templateFor>>;
+        current: Awaited<ReturnType<typeof repository.versionsOf>>[number];
+        html: string;
+        signatures: Awaited<ReturnType<typeof repository.signaturesOf>>;
+      }> = [];
+      for (const audience of audiencesHere) {
+        const row = await templateFor(context.schoolId, audience);
+        const current = (await repository.versionsOf(db, context.schoolId, row.id)).find((version) => version.status === 'published');
+        if (!current) return null;
+        const signatures = await repository.signaturesOf(
+          db,
+          context.schoolId,
+          row.id,
+          pupils.map((pupil) => pupil.id),
+        );
+        texts.push({ audience, template: row, current, html: markdown.render(current.body), signatures });
+      }
       return {
-        template: row,
-        current,
-        html: markdown.render(current.body),
+        texts: texts.map(({ audience, template, current, html }) => ({ audience, template, current, html })),
         pupils: pupils
-          .map((pupil) => ({ pupil, signed: signatures.some((signature) => signature.person_id === pupil.id && signature.version_id === current.id) }))
+          .map((pupil) => {
+            const text = texts.find((candidate) => candidate.audience === audienceOf(pupil.yearGroup))!;
+            return {
+              pupil,
+              text: { template: text.template, current: text.current },
+              signed: text.signatures.some((signature) => signature.person_id === pupil.id && signature.version_id === text.current.id),
+            };
+          })
           .sort((a, b) => a.pupil.legalLastName.localeCompare(b.pupil.legalLastName)),
       };
     },
 
-    async recordClassAgreements(context: AuditContext, input: { className: string; versionId: string; pupilIds: string[] }): Promise<number> {
+    async recordClassAgreements(context: AuditContext, input: { className: string; versionIds: string[]; pupilIds: string[] }): Promise<number> {
       const session = await this.classSession(context, input.className);
       if (!session) throw notFound('class');
-      if (session.current.id !== input.versionId)
+      if (session.texts.some((text) => !input.versionIds.includes(text.current.id)))
         throw new AppError('CONFLICT', 'A newer version of the agreement has been published: show the class the new text');
       const inClass = new Map(session.pupils.map((entry) => [entry.pupil.id, entry]));
       const chosen = [...new Set(input.pupilIds)];
-      if (chosen.some((id) => !inClass.has(id))) throw invalid('Choose pupils from this class');
+      if (chosen.some((id) => !inClass.has(id))) throw invalid('Choose pupils from this class', [{ field: 'pupilIds', message: 'Choose pupils from this class' }]);
       const toRecord = chosen.filter((id) => !inClass.get(id)!.signed);
       await db.transaction().execute(async (trx) => {
         for (const pupilId of toRecord) {
+          const { text, pupil } = inClass.get(pupilId)!;
           await repository.insertSignature(trx, {
             school_id: context.schoolId,
             id: newId(),
-            template_id: session.template.id,
-            version_id: session.current.id,
-            version: session.current.version,
-            content_hash: session.current.content_hash,
+            template_id: text.template.id,
+            version_id: text.current.id,
+            version: text.current.version,
+            content_hash: text.current.content_hash,
             person_id: pupilId,
-            signed_name: inClass.get(pupilId)!.pupil.displayName,
+            signed_name: pupil.displayName,
             job_title: null,
             method: 'class_session',
             signed_at: isoNow(clock),
@@ -591,7 +620,7 @@ export function createAgreementService(deps: {
           context,
           'agreement.class_session',
           null,
-          { className: input.className, pupils: toRecord.length, version: session.current.version },
+          { className: input.className, pupils: toRecord.length, versions: session.texts.map((text) => `${text.audience} v${text.current.version}`) },
           trx,
         );
       });

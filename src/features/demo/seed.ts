@@ -599,7 +599,7 @@ async function seedDemoAgreementsAndConsents(services: Services, schoolId: strin
     const session = await agreements.classSession(context, className);
     if (!session) continue;
     const agreed = session.pupils.filter(() => next() < 0.93).map((entry) => entry.pupil.id);
-    await agreements.recordClassAgreements(context, { className, versionId: session.current.id, pupilIds: agreed });
+    await agreements.recordClassAgreements(context, { className, versionIds: session.texts.map((text) => text.current.id), pupilIds: agreed });
   }
 
   // A community user with time-limited guest access, and a visitor who has not signed.

@@ -926,7 +926,7 @@ export function createFilteringService(deps: {
         throw new AppError('FORBIDDEN', 'You cannot decide your own request');
       // Content categories (the riskier ones) need the headteacher even after the technician.
       const risky =
-        request.target_type === 'category' ? contentCategories.has(request.target) : await this.touchesContentCategory(context.schoolId, request.target);
+        request.target_type === 'category' ? contentCategories.has(request.target) : await this.touchesContentCategory(context.schoolId, request.target, request.group_code);
       const forward = input.approve && request.stage === 'technician' && !roles.includes('headteacher') && risky;
       const outcome: RequestStatus | 'forwarded' = forward ? 'forwarded' : input.approve ? 'approved' : 'declined';
       const heads = forward
@@ -970,9 +970,11 @@ export function createFilteringService(deps: {
     },
 
     /** Whether a site is listed in a content (non-operational) category. */
-    async touchesContentCategory(schoolId: string, target: string): Promise<boolean> {
+    async touchesContentCategory(schoolId: string, target: string, group: string): Promise<boolean> {
       const engine = await engineFor(schoolId);
-      const probe = engine.decideFor([], target.includes('/') ? `http://${target}` : `http://${target}/`, clock().getTime());
+      const index = engine.current.policyByGroup.get(group);
+      // As the group's policy sees it (with no policy the engine would name no category).
+      const probe = engine.decideFor(index === undefined ? [] : [index], target.includes('/') ? `http://${target}` : `http://${target}/`, clock().getTime());
       return probe.category !== null && contentCategories.has(probe.category);
     },
 

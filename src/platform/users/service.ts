@@ -275,6 +275,11 @@ export function createUserService(deps: {
       return row ? { id: row.id, status: row.status, email: row.email } : undefined;
     },
 
+    /** The person an account is linked to, read in the caller's transaction (null when none). */
+    async personIdOf(trx: DbOrTrx, schoolId: string, userId: string): Promise<string | null> {
+      return (await repository.findUser(trx, schoolId, userId))?.person_id ?? null;
+    },
+
     /** Links an account to its person record (e.g. when a member of staff first signs an agreement). */
     async linkPerson(trx: DbOrTrx, schoolId: string, userId: string, personId: string): Promise<void> {
       await repository.updateUser(trx, schoolId, userId, { person_id: personId, updated_at: isoNow(clock) });
