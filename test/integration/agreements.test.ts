@@ -106,6 +106,10 @@ for (const dialect of dialects()) {
       const superseded = versions.versions.filter((version) => version.status === 'superseded');
       assert.ok(superseded.length >= 1);
       assert.equal((await agent.get('/agreements')).statusCode, 403, 'staff do not manage agreements');
+      const visitor = await buildUser(haven.services, schoolId, ['visitor'], { name: 'Vi Sitor' });
+      const visitorAgent = new TestAgent(haven.app);
+      await visitorAgent.signIn(visitor.email, visitor.password);
+      assert.equal((await visitorAgent.get('/agreements/sign')).statusCode, 403, 'visitors sign the community agreement, not the staff one');
       assert.equal((await agent.get('/access-register')).statusCode, 403);
     });
   });
@@ -337,7 +341,7 @@ for (const dialect of dialects()) {
         });
       };
       assert.equal(
-        (await post({ audience: 'parent', parentId: stepParent.id, signedName: 'Sid Slip', signedOn: '2026-11-20' })).statusCode,
+        (await post({ audience: 'parent', parentId: stepParent.id, signedName: 'Sid Slip', signedOn: '2026-11-23' })).statusCode,
         400,
         'parental responsibility is needed',
       );
@@ -347,7 +351,15 @@ for (const dialect of dialects()) {
         'not in the future',
       );
       const scan = Buffer.from('%PDF-1.4\n% reply slip signed by Tess Slip\n');
-      assert.equal((await post({ audience: 'parent', parentId: parent.id, signedName: 'Tess Slip', signedOn: '2026-11-20' }, scan)).statusCode, 303);
+      assert.equal(
+        (await post({ audience: 'parent', parentId: parent.id, signedName: 'Tess Slip', signedOn: '2026-02-31' })).statusCode,
+        400,
+        'not a real date',
+      );
+      const early = await post({ audience: 'parent', parentId: parent.id, signedName: 'Tess Slip', signedOn: '2026-11-20' });
+      assert.equal(early.statusCode, 400, 'a slip dated before the version in force is for an earlier text');
+      assert.match(early.body, /published on 2026-11-23/);
+      assert.equal((await post({ audience: 'parent', parentId: parent.id, signedName: 'Tess Slip', signedOn: '2026-11-23' }, scan)).statusCode, 303);
       assert.match((await agent.get(`/people/${pupil.id}/agreements`)).body, /paper \(scan kept\)/);
       const row = await haven.services.handle.db.selectFrom('agreement_signatures').selectAll().where('person_id', '=', pupil.id).executeTakeFirstOrThrow();
       assert.equal(row.signed_by_person_id, parent.id);

@@ -99,7 +99,7 @@ for (const dialect of dialects()) {
 
       await haven.services.schools.updateSettings(haven.services.handle.db, schoolId, { ...school.settings, consentNeedsEveryParent: true });
       assert.equal(await cell(), 'Not yet', 'one parent’s consent alone is not enough');
-      await leadAgent.post(`/people/${pupil.id}/consents`, { purposeId: website.id, parentId: dad.id, decision: 'given', method: 'link' });
+      await leadAgent.post(`/people/${pupil.id}/consents`, { purposeId: website.id, parentId: dad.id, decision: 'given', method: 'paper' });
       assert.equal(await cell(), 'Yes');
 
       const stranger = await haven.services.people.create(schoolId, { kind: 'parent', legalFirstName: 'No', legalLastName: 'Relation' }, context);
@@ -176,7 +176,12 @@ for (const dialect of dialects()) {
       const again = await parent.get(path);
       assert.equal(again.statusCode, 404);
       assert.match(again.body, /already been used/);
-      assert.equal((await parent.get(path.replace('/consent/', '/agree/'))).statusCode, 404, 'a consent link cannot sign an agreement');
+      // A fresh (unspent) consent link cannot be used to sign an agreement.
+      const fresh = new URL(/data-qa="link">([^<]+)</.exec((await leadAgent.post(`/people/${ours.id}/consents/link`, { linkParentId: mum.id })).body)![1]!)
+        .pathname;
+      const wrongPlace = await parent.get(fresh.replace('/consent/', '/agree/'));
+      assert.equal(wrongPlace.statusCode, 404);
+      assert.match(wrongPlace.body, /This link is not valid/);
 
       // Withdrawal through a new link takes effect at once.
       const second = new URL(/data-qa="link">([^<]+)</.exec((await leadAgent.post(`/people/${ours.id}/consents/link`, { linkParentId: mum.id })).body)![1]!)

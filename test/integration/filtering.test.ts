@@ -278,7 +278,12 @@ for (const dialect of dialects()) {
         context,
       );
       await haven.services.people.create(schoolId, { kind: 'staff', legalFirstName: 'Kit', legalLastName: 'Jones', networkUsername: 'k.jones' }, context);
-      await haven.services.agreements.recordPaper(context, { audience: 'staff', personId: cleared.id, signedOn: '2026-09-01', signedName: 'Jo Smith' });
+      await haven.services.agreements.recordPaper(context, {
+        audience: 'staff',
+        personId: cleared.id,
+        signedOn: haven.clock().toISOString().slice(0, 10),
+        signedName: 'Jo Smith',
+      });
       await haven.services.filtering.compile(schoolId);
       const [staff, uncleared, unknown] = await haven.services.filtering.decideBatch(schoolId, [
         { url: 'http://battle-royale.example/', user: 'j.smith' },

@@ -180,6 +180,8 @@ export function createAccessRegister(deps: {
           ...(parent.state === 'signed' ? [] : [`parent agreement (${agreementStateLabels[parent.state].toLowerCase()})`]),
           ...(!pupilNeeded || own.state === 'signed' ? [] : [`pupil agreement (${agreementStateLabels[own.state].toLowerCase()})`]),
         ];
+        // Without a year group Haven cannot tell which rules or filtering apply: not cleared until it is set.
+        if (person.yearGroup === null) missing.push('a year group on their record');
         const cleared = missing.length === 0;
         const since = cleared ? [parent.signature!.signed_at, ...(pupilNeeded ? [own.signature!.signed_at] : [])].sort().at(-1)! : null;
         entries.push({

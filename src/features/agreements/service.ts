@@ -19,6 +19,13 @@ const markdown = { render: renderMarkdown };
 /** Induction letters go home and come back over some weeks. */
 const parentLinkDays = 30;
 
+/** A real calendar date "YYYY-MM-DD" (not 2026-02-31). */
+function isRealDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
+}
+
 export type ParentLinkPurpose = 'parent_agreement' | 'consents';
 
 const parentLinkPaths: Record<ParentLinkPurpose, string> = { parent_agreement: 'agree', consents: 'consent' };
@@ -378,8 +385,8 @@ export function createAgreementService(deps: {
       const fields = [];
       if (!(['staff', 'parent', 'pupil_ks1', 'pupil_ks2', 'community'] as const).includes(input.audience as Audience))
         fields.push({ field: 'audience', message: 'Choose which agreement was signed' });
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(input.signedOn) || input.signedOn > isoNow(clock).slice(0, 10))
-        fields.push({ field: 'signedOn', message: 'Enter the date on the slip, not in the future' });
+      if (!isRealDate(input.signedOn) || input.signedOn > isoNow(clock).slice(0, 10))
+        fields.push({ field: 'signedOn', message: 'Enter the date on the slip, a real date not in the future' });
       if (!input.signedName.trim() || input.signedName.length > 100) fields.push({ field: 'signedName', message: 'Enter the name written on the slip' });
       if (fields.length > 0) throw invalid('There is a problem with the paper copy', fields);
       const audience = input.audience as Audience;
@@ -400,6 +407,14 @@ export function createAgreementService(deps: {
         await db.transaction().execute(async (trx) => {
           const current = (await repository.versionsOf(trx, context.schoolId, row.id)).find((version) => version.status === 'published');
           if (!current) throw new AppError('CONFLICT', 'That agreement has no version in force');
+          // A slip signed before the version in force was published is for an earlier text.
+          if (current.published_at && input.signedOn < current.published_at.slice(0, 10))
+            throw invalid('The slip is dated before the version in force was published: it is for an earlier text', [
+              {
+                field: 'signedOn',
+                message: `The version in force was published on ${current.published_at.slice(0, 10)}: ask for the current slip to be signed`,
+              },
+            ]);
           const scan = input.scan
             ? await files.store(trx, context.schoolId, {
                 fileName: input.scan.name,
@@ -408,6 +423,8 @@ export function createAgreementService(deps: {
                 createdBy: context.actor?.kind === 'user' ? context.actor.userId : null,
               })
             : null;
+          // Remembered at once, so a failure below removes the file written for it.
+          scanId = scan?.id ?? null;
           await repository.insertSignature(trx, {
             school_id: context.schoolId,
             id: newId(),
@@ -425,7 +442,6 @@ export function createAgreementService(deps: {
             signed_by_person_id: audience === 'parent' ? (input.parentId ?? null) : person.id,
             scan_file_id: scan?.id ?? null,
           });
-          scanId = scan?.id ?? null;
           await audit.record(
             context,
             'agreement.paper_recorded',
@@ -452,16 +468,19 @@ export function createAgreementService(deps: {
       const fields = [];
       if (!input.sponsor.trim() || input.sponsor.length > 100) fields.push({ field: 'sponsor', message: 'Name the member of staff who sponsors the access' });
       if (!input.purpose.trim() || input.purpose.length > 200) fields.push({ field: 'purpose', message: 'Say what the access is for' });
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(input.startsOn)) fields.push({ field: 'startsOn', message: 'Enter the start date' });
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(input.expiresOn) || input.expiresOn < input.startsOn)
+      if (!isRealDate(input.startsOn)) fields.push({ field: 'startsOn', message: 'Enter the start date' });
+      if (!isRealDate(input.expiresOn) || input.expiresOn < input.startsOn)
         fields.push({ field: 'expiresOn', message: 'Enter an end date on or after the start' });
+      else if (Date.parse(input.expiresOn) - Date.parse(input.startsOn) > 366 * 86_400_000)
+        fields.push({ field: 'expiresOn', message: 'Guest access lasts a year at most: grant it again after that' });
       if (fields.length > 0) throw invalid('There is a problem with the guest access', fields);
       const person = await people.get(context.schoolId, input.personId);
       if (person.kind !== 'visitor')
         throw invalid('Guest access is for visitors and community users', [{ field: 'personId', message: 'Choose a visitor or community user' }]);
       const row = await templateFor(context.schoolId, 'community');
       const current = (await repository.versionsOf(db, context.schoolId, row.id)).find((version) => version.status === 'published');
-      const signed = (await repository.signaturesOf(db, context.schoolId, row.id, [person.id])).some((signature) => signature.version_id === current?.id);
+      const latest = (await repository.signaturesOf(db, context.schoolId, row.id, [person.id]))[0];
+      const signed = agreementState(latest, current?.id ?? null, row.renewal_months, clock()) === 'signed';
       if (!signed)
         throw invalid('They must sign the community user agreement in force first', [
           { field: 'personId', message: 'Record their signed community user agreement first' },
@@ -533,6 +552,8 @@ export function createAgreementService(deps: {
         if (options.outstandingOnly && state === 'signed') continue;
         for (const parent of (await people.guardiansOf(context.schoolId, pupil.id)).filter((guardian) => guardian.parentalResponsibility)) {
           const url = await this.issueParentLink(context, pupil.id, parent.id);
+          // Counts as this week's reminder: the daily job will not email a link that would end this one.
+          await repository.recordReminder(db, context.schoolId, parent.id, `parent:${pupil.id}`, isoNow(clock));
           letters.push({ pupil, parent, url, qrSvg: await QRCode.toString(url, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' }) });
         }
       }
@@ -593,7 +614,8 @@ export function createAgreementService(deps: {
         throw new AppError('CONFLICT', 'A newer version of the agreement has been published: show the class the new text');
       const inClass = new Map(session.pupils.map((entry) => [entry.pupil.id, entry]));
       const chosen = [...new Set(input.pupilIds)];
-      if (chosen.some((id) => !inClass.has(id))) throw invalid('Choose pupils from this class', [{ field: 'pupilIds', message: 'Choose pupils from this class' }]);
+      if (chosen.some((id) => !inClass.has(id)))
+        throw invalid('Choose pupils from this class', [{ field: 'pupilIds', message: 'Choose pupils from this class' }]);
       const toRecord = chosen.filter((id) => !inClass.get(id)!.signed);
       await db.transaction().execute(async (trx) => {
         for (const pupilId of toRecord) {

@@ -68,12 +68,14 @@ export function registerConsentRoutes(app: HavenApp, services: Services): void {
     const { personId } = request.params as { personId: string };
     const body = formBody(request);
     return handleForm(reply, 'features/consents/views/pupil.njk', await pupilPage(request, personId), async () => {
+      // The office records paper and in-person decisions; "link" is only ever set by the parent's own link.
+      const method = field(body, 'method');
       await consents.record(auditContext(request), {
         pupilId: personId,
         purposeId: field(body, 'purposeId'),
         parentId: field(body, 'parentId'),
         decision: field(body, 'decision'),
-        method: field(body, 'method'),
+        method: method === 'link' ? '' : method,
         note: field(body, 'note'),
       });
       return redirect(reply, `/people/${personId}/consents`);

@@ -547,6 +547,8 @@ async function seedDemoIncidents(services: Services, schoolId: string, next: () 
 async function seedDemoAgreementsAndConsents(services: Services, schoolId: string, next: () => number): Promise<void> {
   const context: AuditContext = { schoolId };
   const { people, agreements, consents } = services;
+  // The demo's agreements are published as it is made, so every slip is dated today (an older slip would be for an earlier text).
+  const today = services.clock().toISOString().slice(0, 10);
   const groups = await people.listGroups(schoolId);
   const staff = (await people.list(schoolId, { kind: 'staff', status: 'current' }, 1, 1000)).people;
   for (const member of staff) {
@@ -562,7 +564,7 @@ async function seedDemoAgreementsAndConsents(services: Services, schoolId: strin
     await agreements.recordPaper(context, {
       audience: 'staff',
       personId: person.id,
-      signedOn: `2026-09-${String(1 + (index % 5)).padStart(2, '0')}`,
+      signedOn: today,
       signedName: `${person.legalFirstName} ${person.legalLastName}`,
     });
   }
@@ -579,7 +581,7 @@ async function seedDemoAgreementsAndConsents(services: Services, schoolId: strin
         audience: 'parent',
         personId: pupil.id,
         parentId: parent.id,
-        signedOn: `2026-09-${String(2 + Math.floor(next() * 20)).padStart(2, '0')}`,
+        signedOn: today,
         signedName: `${parent.legalFirstName} ${parent.legalLastName}`,
       });
     if (next() < 0.08) continue; // no consent form back yet
@@ -614,8 +616,7 @@ async function seedDemoAgreementsAndConsents(services: Services, schoolId: strin
     },
     context,
   );
-  await agreements.recordPaper(context, { audience: 'community', personId: coach.id, signedOn: '2026-10-01', signedName: 'Robin Tennant' });
-  const today = services.clock().toISOString().slice(0, 10);
+  await agreements.recordPaper(context, { audience: 'community', personId: coach.id, signedOn: today, signedName: 'Robin Tennant' });
   const inSixMonths = new Date(services.clock().getTime() + 182 * 86_400_000).toISOString().slice(0, 10);
   await agreements.grantGuestAccess(context, {
     personId: coach.id,

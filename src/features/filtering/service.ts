@@ -926,7 +926,9 @@ export function createFilteringService(deps: {
         throw new AppError('FORBIDDEN', 'You cannot decide your own request');
       // Content categories (the riskier ones) need the headteacher even after the technician.
       const risky =
-        request.target_type === 'category' ? contentCategories.has(request.target) : await this.touchesContentCategory(context.schoolId, request.target, request.group_code);
+        request.target_type === 'category'
+          ? contentCategories.has(request.target)
+          : await this.touchesContentCategory(context.schoolId, request.target, request.group_code);
       const forward = input.approve && request.stage === 'technician' && !roles.includes('headteacher') && risky;
       const outcome: RequestStatus | 'forwarded' = forward ? 'forwarded' : input.approve ? 'approved' : 'declined';
       const heads = forward
