@@ -263,7 +263,7 @@ export function createConsentService(deps: {
             method: input.method,
             recorded_at: isoNow(clock),
             recorded_by: context.actor?.kind === 'user' ? context.actor.userId : null,
-            note: input.note ?? null,
+            note: input.note?.trim().slice(0, 500) || null,
           });
         }
         await audit.record(context, 'consent.recorded_many', null, { decisions: inputs.length }, trx);
