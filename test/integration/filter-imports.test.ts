@@ -83,6 +83,7 @@ for (const dialect of dialects()) {
       writeFileSync(join(root, 'adult', 'domains'), 'adult-sample.example\n');
       writeFileSync(join(root, 'adult', 'urls'), 'pages.example/adult/1\n');
       writeFileSync(join(root, 'warez', 'domains'), 'films-free.example\n');
+      writeFileSync(join(root, 'warez', 'expressions'), '(^|\\.)free-films-[0-9]+\\.example\n');
       writeFileSync(join(root, 'unknown', 'domains'), 'x.example\n');
       const response = await tech.post('/filtering/lists', { name: 'UT1', format: 'ut1', sourceType: 'path', path: 'ut1', category: 'games' });
       assert.equal(response.statusCode, 200, response.body.slice(0, 500));
@@ -90,6 +91,7 @@ for (const dialect of dialects()) {
       assert.match(response.body, /UT1: piracy/);
       assert.match(response.body, /folder unknown/);
       assert.equal((await ks2('http://pages.example/adult/1/photo')).category, 'pornography');
+      assert.equal((await ks2('http://free-films-2024.example/')).category, 'piracy', 'UT1 expressions are enforced (the slow path)');
       const escape = await tech.post('/filtering/lists', {
         name: 'Passwords',
         format: 'domains',

@@ -3,6 +3,10 @@ import { finish, keyForward, keyOf, seedB, stepB } from './hash.js';
 import type { FilterModel } from './model.js';
 import { magic, type CompiledException, type CompiledPolicy, type SectionRef, type SnapshotHeader, type TableRef, type TagDef } from './snapshot.js';
 
+/** Bounds on the regular-expression slow path (DESIGN.md: optional and bounded). */
+export const maxExpressionLength = 500;
+export const maxExpressions = 5000;
+
 /** Load factor of the hash tables: low enough for short probes, high enough to stay compact. */
 const maxLoad = 0.8;
 
@@ -213,6 +217,25 @@ export function compileSnapshot(model: FilterModel, options: { blockTokenKey: st
     })),
   }));
 
+  // The regular-expression slow path: one alternation per list, bounded in size.
+  const expressions: Array<{ set: number; pattern: string }> = [];
+  let expressionCount = 0;
+  for (const list of model.lists) {
+    const valid = (list.expressions ?? []).filter((pattern) => {
+      if (pattern.length === 0 || pattern.length > maxExpressionLength) return false;
+      try {
+        new RegExp(pattern);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (valid.length === 0) continue;
+    expressionCount += valid.length;
+    if (expressionCount > maxExpressions) throw new Error(`Too many regular expressions for one snapshot (${maxExpressions} at most)`);
+    expressions.push({ set: sets.singleton(listTag.get(list.id)!), pattern: valid.map((pattern) => `(?:${pattern})`).join('|') });
+  }
+
   // Lay out the sections.
   const offsets: number[] = [];
   const members: number[] = [];
@@ -253,7 +276,8 @@ export function compileSnapshot(model: FilterModel, options: { blockTokenKey: st
     domains: table(domains),
     urls: table(urls),
     sets: { offsets: section(Uint32Array.from(offsets)), members: section(Uint16Array.from(members)), count: sets.sets.length },
-    counts: { domains: domains.entries, urls: urls.entries },
+    counts: { domains: domains.entries, urls: urls.entries, expressions: expressionCount },
+    expressions,
   };
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
   const start = Math.ceil((12 + headerBytes.length) / 8) * 8;

@@ -233,4 +233,30 @@ describe('the filtering engine: precedence', () => {
       }
     }
   });
+
+  it('tries regular expressions only when no entry matched, bounded, and the byte path agrees', () => {
+    const withExpressions = model({
+      version: 'v3',
+      lists: [
+        ...model().lists,
+        {
+          id: 'games-rx',
+          kind: 'category',
+          category: 'games',
+          domains: [],
+          urls: [],
+          expressions: ['(^|\\.)arcade[0-9]+\\.example/', 'x'.repeat(600), '([bad'],
+        },
+      ],
+    });
+    const e = engineFor(withExpressions);
+    assert.equal(e.current.header.counts.expressions, 1, 'over-long and invalid expressions are dropped at compile time');
+    const ks2Index = e.policiesFor(ks2);
+    const verdict = e.decideFor(ks2Index, 'http://arcade42.example/play', now);
+    assert.deepEqual([verdict.action, verdict.category], ['block', 'games']);
+    assert.equal(e.decideFor(ks2Index, 'http://arcade.example/play', now).action, 'allow');
+    assert.equal(e.decideFor(ks2Index, 'http://learn.example/arcade1.example/', now).rule, 'deny-list', 'an entry that matched wins over the slow path');
+    const bytes = Buffer.from('http://arcade42.example/play');
+    assert.deepEqual([e.decideBytes(ks2Index, bytes, 0, bytes.length, now).category], ['games']);
+  });
 });

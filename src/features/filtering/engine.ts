@@ -73,6 +73,8 @@ export interface Snapshot {
   timeZone: string;
   /** Bytes of the file the typed arrays view (for memory figures). */
   byteLength: number;
+  /** The regular-expression slow path (tried only when no entry matched). */
+  expressions: Array<{ set: number; regex: RegExp }>;
   /** Policies already worked out per client address (no user name). */
   byAddress: Map<string, number[]>;
   byIpv4: Map<number, number[]>;
@@ -203,6 +205,7 @@ export function loadSnapshot(bytes: Buffer): Snapshot {
     blockTokenKey: header.blockTokenKey,
     timeZone: header.timeZone,
     byteLength: bytes.byteLength,
+    expressions: (header.expressions ?? []).map((expression) => ({ set: expression.set, regex: new RegExp(expression.pattern) })),
     byAddress: new Map(),
     byIpv4: new Map(),
     blockPages: new Map(),
@@ -275,6 +278,8 @@ export interface Decision extends Verdict {
 }
 
 const maxLabels = 128;
+/** The slow path looks at no more than this much of a path. */
+const maxExpressionSubject = 2048;
 
 function latin1(bytes: Uint8Array, start: number, end: number): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
@@ -412,6 +417,7 @@ export class FilterEngine {
   decideBytes(policyIndexes: readonly number[], bytes: Uint8Array, start: number, end: number, now: number = Date.now()): Decision {
     const slow = () => this.decideFor(policyIndexes, Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8'), now);
     const snap = this.snapshot;
+    if (snap.expressions.length > 0) return slow();
     let hostStart: number;
     if (end - start > 7 && bytes[start + 4] === 58 && bytes[start + 5] === 47 && bytes[start + 6] === 47) hostStart = start + 7;
     else if (end - start > 8 && bytes[start + 5] === 58 && bytes[start + 6] === 47 && bytes[start + 7] === 47) hostStart = start + 8;
@@ -622,6 +628,11 @@ export class FilterEngine {
     let count = 0;
     if (urlHost) count = this.matchUrls(text, hasWww ? from + 4 : from, to, url, hostEnd, count);
     for (let f = found - 1; f >= 0; f -= 1) matched[count++] = domainMatched[f]!;
+    // The slow path: regular expressions over host and path (bounded), only when nothing else matched.
+    if (count === 0 && snap.expressions.length > 0) {
+      const subject = `${text.slice(from, to)}${url.slice(hostEnd, hostEnd + maxExpressionSubject)}`;
+      for (const expression of snap.expressions) if (count < matched.length && expression.regex.test(subject)) matched[count++] = expression.set;
+    }
 
     if (count === 0) {
       for (let p = 0; p < policyIndexes.length; p += 1) {

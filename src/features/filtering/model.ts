@@ -21,6 +21,11 @@ export interface ListDef {
   domains: readonly string[];
   /** URL prefixes as host/path (no scheme, no leading www.): match on path boundaries. */
   urls: readonly string[];
+  /**
+   * Regular expressions (UT1 `expressions`): the optional, bounded slow path, tried against
+   * host + path only when no domain or URL entry matched. 500 characters each at most.
+   */
+  expressions?: readonly string[];
 }
 
 /** Minutes since midnight in the school's time zone; days 0 = Sunday … 6 = Saturday. */

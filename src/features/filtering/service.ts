@@ -25,6 +25,8 @@ import * as repository from './repository.js';
 export interface ListEntries {
   domains: string[];
   urls: string[];
+  /** UT1 `expressions`: the engine's bounded regular-expression slow path. */
+  expressions?: string[];
 }
 
 export const requestStatuses = ['pending', 'approved', 'declined', 'withdrawn', 'expired'] as const;
@@ -329,6 +331,7 @@ export function createFilteringService(deps: {
         category: list.category ?? undefined,
         domains: entries.domains,
         urls: entries.urls,
+        expressions: entries.expressions ?? [],
       });
     }
     const groupsByPerson = await groupsOfPeople(
@@ -472,7 +475,10 @@ export function createFilteringService(deps: {
         for (const [label, report] of parsed.reports) {
           const category = label.split(' → ')[1]!;
           const entries = parsed.byCategory.get(category)!;
-          results.set(category, { entries: { domains: entries.domains, urls: entries.urls }, report: { ...report, folder: label } });
+          results.set(category, {
+            entries: { domains: entries.domains, urls: entries.urls, expressions: entries.expressions },
+            report: { ...report, folder: label },
+          });
         }
         skipped.push(...parsed.skipped.map((folder) => `folder ${folder}`));
       } else {

@@ -78,5 +78,7 @@ export interface SnapshotHeader {
   domains: TableRef;
   urls: TableRef;
   sets: { offsets: SectionRef; members: SectionRef; count: number };
-  counts: { domains: number; urls: number };
+  counts: { domains: number; urls: number; expressions: number };
+  /** The slow path: each tag's regular expressions (as one alternation) with the label set to add on a match. */
+  expressions: Array<{ set: number; pattern: string }>;
 }
