@@ -259,4 +259,13 @@ describe('the filtering engine: precedence', () => {
     const bytes = Buffer.from('http://arcade42.example/play');
     assert.deepEqual([e.decideBytes(ks2Index, bytes, 0, bytes.length, now).category], ['games']);
   });
+
+  it('finds the same policies for an address from its number (helpers) as from its text, cache and all', () => {
+    const e = engineFor();
+    const toInt = (ip: string) => ip.split('.').reduce((value, part) => (value << 8) | Number(part), 0);
+    const addresses = ['10.20.4.5', '10.30.1.9', '10.99.0.1', '255.255.255.255', '0.0.0.0', '10.20.255.255'];
+    for (let round = 0; round < 3; round += 1)
+      for (const ip of [...addresses, ...Array.from({ length: 9000 }, (_, i) => `10.${20 + (i % 20)}.${i % 256}.${(i * 7) % 256}`)])
+        assert.deepEqual(e.policiesForIpv4(toInt(ip)), e.policiesFor({ ip }), ip);
+  });
 });

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import { finish, seedA, seedB, stepA, stepB } from './hash.js';
 import type { Verdict } from './model.js';
@@ -77,7 +77,7 @@ export interface Snapshot {
   expressions: Array<{ set: number; regex: RegExp }>;
   /** Policies already worked out per client address (no user name). */
   byAddress: Map<string, number[]>;
-  byIpv4: Map<number, number[]>;
+  ipCache: { keys: Int32Array; values: Int32Array; lists: number[][] };
   /** Block-page addresses made this minute. */
   blockPages: Map<string, string>;
   blockMinute: number;
@@ -207,7 +207,7 @@ export function loadSnapshot(bytes: Buffer): Snapshot {
     byteLength: bytes.byteLength,
     expressions: (header.expressions ?? []).map((expression) => ({ set: expression.set, regex: new RegExp(expression.pattern) })),
     byAddress: new Map(),
-    byIpv4: new Map(),
+    ipCache: { keys: new Int32Array(ipCacheSize), values: new Int32Array(ipCacheSize), lists: [] },
     blockPages: new Map(),
     blockMinute: -1,
   };
@@ -278,6 +278,8 @@ export interface Decision extends Verdict {
 }
 
 const maxLabels = 128;
+const ipCacheBits = 14;
+const ipCacheSize = 1 << ipCacheBits;
 /** The slow path looks at no more than this much of a path. */
 const maxExpressionSubject = 2048;
 
@@ -336,11 +338,27 @@ export class FilterEngine {
   /** policiesFor for an IPv4 address already parsed to a number, without a user name (no string needed). */
   policiesForIpv4(address: number): number[] {
     const snap = this.snapshot;
-    const cached = snap.byIpv4.get(address);
-    if (cached) return cached;
-    const found = this.resolve(snap, { ip: `${address >>> 24}.${(address >>> 16) & 255}.${(address >>> 8) & 255}.${address & 255}` });
-    if (snap.byIpv4.size >= 65_536) snap.byIpv4.clear();
-    snap.byIpv4.set(address, found);
+    // A small open-addressing cache on the address as an int32: no string, no allocation per request.
+    const cache = snap.ipCache;
+    let slot = Math.imul(address, 0x9e3779b1) >>> (32 - ipCacheBits);
+    for (let probe = 0; probe < 8; probe += 1) {
+      const index = cache.values[slot]!;
+      if (index === 0) break;
+      if (cache.keys[slot] === address) return cache.lists[index - 1]!;
+      slot = (slot + 1) & (ipCacheSize - 1);
+    }
+    const unsigned = address >>> 0;
+    const found = this.resolve(snap, { ip: `${unsigned >>> 24}.${(unsigned >>> 16) & 255}.${(unsigned >>> 8) & 255}.${unsigned & 255}` });
+    if (cache.lists.length >= ipCacheSize / 2) {
+      // Full enough: start again (schools have thousands of devices, not hundreds of thousands).
+      cache.values.fill(0);
+      cache.lists.length = 0;
+      slot = Math.imul(address, 0x9e3779b1) >>> (32 - ipCacheBits);
+    }
+    while (cache.values[slot] !== 0) slot = (slot + 1) & (ipCacheSize - 1);
+    cache.keys[slot] = address;
+    cache.lists.push(found);
+    cache.values[slot] = cache.lists.length;
     return found;
   }
 
@@ -818,11 +836,20 @@ export class FilterEngine {
     const payload = Buffer.from(
       `${decision.host ?? ''}\t${decision.category ?? ''}\t${decision.rule}\t${decision.group}\t${decision.snapshot}\t${minute * 60}`,
     ).toString('base64url');
-    const signature = createHmac('sha256', snap.blockTokenKey).update(payload).digest('base64url').slice(0, 32);
+    const signature = signToken(snap.blockTokenKey, payload);
     const address = `${snap.blockPageUrl}${snap.blockPageUrl.includes('?') ? '&' : '?'}t=${payload}.${signature}`;
     snap.blockPages.set(key, address);
     return address;
   }
+}
+
+/**
+ * The block-page token's signature: keyed BLAKE2b (the key as a prefix; BLAKE2 admits no length
+ * extension), truncated to 192 bits. A one-shot hash costs a third of an HMAC object, and the rewrite
+ * helper signs every blocked request.
+ */
+function signToken(key: string, payload: string): string {
+  return hash('blake2b512', `${key}\n${payload}`, 'base64url').slice(0, 32);
 }
 
 /** Checks a block-page token and returns what it carries, or null when tampered with. */
@@ -833,7 +860,7 @@ export function readBlockToken(
   const dot = token.lastIndexOf('.');
   if (dot <= 0) return null;
   const payload = token.slice(0, dot);
-  const expected = Buffer.from(createHmac('sha256', key).update(payload).digest('base64url').slice(0, 32));
+  const expected = Buffer.from(signToken(key, payload));
   const given = Buffer.from(token.slice(dot + 1));
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
   const fields = Buffer.from(payload, 'base64url').toString('utf8').split('\t');

@@ -68,8 +68,12 @@ function decodeField(value: string | undefined): string | undefined {
   }
 }
 
-/** A dotted IPv4 address in bytes → number, or -1. */
+/** Set by parseIpv4Bytes: whether the last address parsed was a dotted IPv4 address. */
+let ipv4Parsed = false;
+
+/** A dotted IPv4 address in bytes → its int32 value (check ipv4Parsed); no allocation. */
 function parseIpv4Bytes(bytes: Buffer, start: number, end: number): number {
+  ipv4Parsed = false;
   let value = 0;
   let part = 0;
   let digits = 0;
@@ -77,19 +81,20 @@ function parseIpv4Bytes(bytes: Buffer, start: number, end: number): number {
   for (let i = start; i < end; i += 1) {
     const code = bytes[i]!;
     if (code === 46) {
-      if (digits === 0 || dots === 3) return -1;
-      value = value * 256 + part;
+      if (digits === 0 || dots === 3) return 0;
+      value = (value << 8) | part;
       part = 0;
       digits = 0;
       dots += 1;
     } else if (code >= 48 && code <= 57 && digits < 3) {
       part = part * 10 + (code - 48);
-      if (part > 255) return -1;
+      if (part > 255) return 0;
       digits += 1;
-    } else return -1;
+    } else return 0;
   }
-  if (dots !== 3 || digits === 0) return -1;
-  return value * 256 + part;
+  if (dots !== 3 || digits === 0) return 0;
+  ipv4Parsed = true;
+  return (value << 8) | part;
 }
 
 /** A token as a string ("-" and empty as undefined); UTF-8, which Node decodes fastest for plain ASCII. */
@@ -158,7 +163,9 @@ export function answerLines(
     } catch (error) {
       reply = `BH message=${encodeURIComponent(error instanceof Error ? error.message : 'error')}`;
     }
-    out += `${channel}${reply}\n`;
+    if (channel) out += channel;
+    out += reply;
+    out += '\n';
     lineStart = next;
   }
   return out;
@@ -187,8 +194,8 @@ function rewriteReply(
   }
   const user = first + 2 < tokens ? decodeField(tokenText(bytes, starts[first + 2]!, ends[first + 2]!)) : undefined;
   // The usual case, an IPv4 client and no user name, is looked up by number: no string is made.
-  const ipv4 = user === undefined ? parseIpv4Bytes(bytes, clientStart, clientEnd) : -1;
-  const policies = ipv4 >= 0 ? engine.policiesForIpv4(ipv4) : engine.policiesForAddress(tokenText(bytes, clientStart, clientEnd), user);
+  const ipv4 = user === undefined ? parseIpv4Bytes(bytes, clientStart, clientEnd) : 0;
+  const policies = user === undefined && ipv4Parsed ? engine.policiesForIpv4(ipv4) : engine.policiesForAddress(tokenText(bytes, clientStart, clientEnd), user);
   const decision = engine.decideBytes(policies, bytes, urlStart, urlEnd, now);
   if (decision.rule === 'malformed') return 'BH message=malformed-url';
   if (decision.action === 'block') {
