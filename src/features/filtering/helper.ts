@@ -111,6 +111,45 @@ function tokenText(bytes: Buffer, start: number, end: number): string | undefine
 /** Called for each blocked request when decision logging is on (host only, never the full address). */
 export type BlockLogger = (decision: Decision, ip: string | undefined, user: string | undefined, now: number) => void;
 
+/** The replies for one read, written as bytes (most are the constant "ERR" or "OK"). */
+class Replies {
+  private buffer = Buffer.allocUnsafe(1 << 16);
+  length = 0;
+
+  private room(bytes: number): void {
+    if (this.length + bytes <= this.buffer.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + bytes));
+    this.buffer.copy(bigger, 0, 0, this.length);
+    this.buffer = bigger;
+  }
+
+  bytes(source: Buffer, start: number, end: number): void {
+    this.room(end - start);
+    source.copy(this.buffer, this.length, start, end);
+    this.length += end - start;
+  }
+
+  byte(value: number): void {
+    this.room(1);
+    this.buffer[this.length] = value;
+    this.length += 1;
+  }
+
+  text(value: string): void {
+    this.room(value.length * 3);
+    this.length += this.buffer.write(value, this.length, 'utf8');
+  }
+
+  take(): Buffer {
+    return this.buffer.subarray(0, this.length);
+  }
+}
+
+/**
+ * Answers the lines in `bytes[start, end)` (each ending in "\n") and returns the replies as bytes.
+ * Works on the bytes as they arrive: tokens are found with native searches, and only the fields a
+ * decision needs become strings.
+ */
 export function answerLines(
   engine: FilterEngine,
   mode: HelperMode,
@@ -120,8 +159,8 @@ export function answerLines(
   end: number,
   now: number,
   onBlock?: BlockLogger,
-): string {
-  let out = '';
+): Buffer {
+  const out = new Replies();
   const starts = new Int32Array(16);
   const ends = new Int32Array(16);
   const wanted = mode === 'rewrite' ? 4 : positions.count + 1;
@@ -144,13 +183,14 @@ export function answerLines(
       tokenStart = space + 1;
     }
     let first = 0;
-    let channel = '';
     const firstLength = ends[0]! - starts[0]!;
     if (tokens > 1 && firstLength > 0 && firstLength < 10) {
       let digits = true;
       for (let i = starts[0]!; i < ends[0]!; i += 1) if (bytes[i]! < 48 || bytes[i]! > 57) digits = false;
       if (digits) {
-        channel = `${bytes.toString('latin1', starts[0], ends[0])} `;
+        // The channel ID goes back first, as it came.
+        out.bytes(bytes, starts[0]!, ends[0]!);
+        out.byte(32);
         first = 1;
       }
     }
@@ -163,12 +203,11 @@ export function answerLines(
     } catch (error) {
       reply = `BH message=${encodeURIComponent(error instanceof Error ? error.message : 'error')}`;
     }
-    if (channel) out += channel;
-    out += reply;
-    out += '\n';
+    out.text(reply);
+    out.byte(10);
     lineStart = next;
   }
-  return out;
+  return out.take();
 }
 
 function rewriteReply(
@@ -235,7 +274,7 @@ function aclReply(
 /** Answers one line (without its newline): for tests. */
 export function answerLine(engine: FilterEngine, mode: HelperMode, positions: FieldPositions, line: string, now: number): string {
   const bytes = Buffer.from(`${line}\n`, 'utf8');
-  return answerLines(engine, mode, positions, bytes, 0, bytes.length, now).slice(0, -1);
+  return answerLines(engine, mode, positions, bytes, 0, bytes.length, now).toString('utf8').slice(0, -1);
 }
 
 export { positionsOf };
@@ -290,8 +329,8 @@ export async function runHelper(options: HelperOptions): Promise<void> {
       if (chunk === null) upTo = bytes.length;
       if (upTo < bytes.length) pending = bytes.subarray(upTo);
       if (upTo === 0) return;
-      const text = answerLines(engine, options.mode, positions, bytes, 0, upTo, now(), onBlock);
-      if (text) options.output.write(text);
+      const replies = answerLines(engine, options.mode, positions, bytes, 0, upTo, now(), onBlock);
+      if (replies.length > 0) options.output.write(replies);
     };
     options.input.on('data', (chunk: Buffer) => answer(chunk));
     options.input.on('end', () => {
