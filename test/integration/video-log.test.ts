@@ -121,5 +121,65 @@ for (const dialect of dialects()) {
       assert.equal((await otherHead.post(`/video-conferences/${mine.id}/cancel`)).statusCode, 404);
       assert.doesNotMatch((await otherHead.get('/video-conferences')).body, /VC-0001/);
     });
+
+    it('records no decision when neither approve nor decline is chosen', async () => {
+      const path = await request(false, '2026-11-27T10:00');
+      const none = await head.post(`${path}/decision`, { note: 'Fine' });
+      assert.equal(none.statusCode, 400);
+      assert.match(none.body, /Choose whether to approve or decline/);
+      assert.match((await head.get(path)).body, /data-qa="status">Waiting for the headteacher/);
+      assert.equal((await head.post(`${path}/decision`, { decision: 'decline', note: 'Not this term' })).statusCode, 303);
+      assert.match((await head.get(path)).body, /data-qa="status">Declined/);
+      assert.equal((await teacher.post(`${path}/held`, {})).statusCode, 409, 'a declined conference is never held');
+      const actions = (await haven.services.audit.list(schoolId, {}, 1)).map((event) => event.action);
+      assert.ok(actions.includes('video_conference.declined'));
+    });
+
+    it('refuses approval once the conference has started', async () => {
+      const path = await request(false, '2026-11-23T09:05');
+      assert.match((await head.get(path)).body, /data-qa="decide-conference"/);
+      haven.clock.advance(6 * 60_000);
+      try {
+        const late = await head.post(`${path}/decision`, { decision: 'approve', note: 'Sorry, only just seen it' });
+        assert.equal(late.statusCode, 409);
+        assert.match(late.body, /already started: approval must be given beforehand/);
+        assert.doesNotMatch(late.body, /data-qa="decide-conference"/, 'no decision form after the start');
+        assert.match((await head.get(path)).body, /data-qa="status">Waiting for the headteacher/);
+        assert.equal((await head.post(`${path}/cancel`)).statusCode, 303);
+        const actions = (await haven.services.audit.list(schoolId, {}, 1)).map((event) => event.action);
+        assert.ok(actions.includes('video_conference.cancelled'));
+        const { row } = await haven.services.videoLog.get(schoolId, path.split('/').pop()!);
+        assert.equal(row.status, 'cancelled');
+        assert.equal(row.decided_at, null, 'the late approval left no decision behind');
+      } finally {
+        haven.clock.set('2026-11-23T09:00:00.000Z');
+      }
+    });
+
+    it('lists conferences still waiting for a decision first, soonest first, and filters by status and the school’s dates', async () => {
+      const later = await request(false, '2026-12-10T10:00');
+      const sooner = await request(false, '2026-12-01T10:00');
+      // 00:30 in London on 1 June is 23:30 UTC on 31 May: it belongs to 1 June.
+      const summer = await request(false, '2027-06-01T00:30');
+      const held = (await haven.services.videoLog.list(schoolId, { status: 'held' }))[0]!;
+      const list = (await teacher.get('/video-conferences')).body;
+      const at = (path: string) => list.indexOf(`href="${path}"`);
+      assert.ok(at(sooner) >= 0 && at(later) >= 0 && at(summer) >= 0);
+      assert.ok(at(sooner) < at(later) && at(later) < at(summer), 'waiting ones soonest first');
+      assert.ok(at(summer) < at(`/video-conferences/${held.id}`), 'waiting ones before the rest');
+
+      const waiting = (await teacher.get('/video-conferences?status=requested')).body;
+      assert.ok(waiting.includes(`href="${sooner}"`));
+      assert.doesNotMatch(waiting, new RegExp(held.reference));
+
+      const june = await teacher.get('/video-conferences.csv?from=2027-06-01&to=2027-06-01');
+      const lines = june.body.trim().split('\r\n');
+      assert.equal(lines.length, 2, june.body);
+      assert.match(
+        lines[1]!,
+        /^VC-\d{4},2027-05-31T23:30:00.000Z,2027-06-01T00:15:00.000Z,Question time with a marine biologist,"Sea Life Trust outreach team, over the school conferencing account",Vic Video,2,,no,no,Waiting for the headteacher,$/,
+      );
+      assert.equal((await teacher.get('/video-conferences.csv?from=2027-05-31&to=2027-05-31')).body.trim().split('\r\n').length, 1);
+    });
   });
 }

@@ -7,7 +7,7 @@ import type { AuditContext, AuditService } from '../../platform/audit/service.js
 import { AppError, invalid, notFound } from '../../platform/errors.js';
 import type { NotificationService } from '../../platform/notifications/service.js';
 import type { UserService } from '../../platform/users/service.js';
-import type { PeopleService } from '../people/service.js';
+import type { PeopleService, Person } from '../people/service.js';
 import type { ConsentService } from './service.js';
 
 /**
@@ -26,6 +26,9 @@ export const conferenceStatusLabels: Record<ConferenceStatus, string> = {
   held: 'Held',
   cancelled: 'Cancelled',
 };
+
+// Pupils are named in surname order, the same on every page and in every message (the rows come back in id order).
+const byName = (a: Person, b: Person) => a.legalLastName.localeCompare(b.legalLastName) || a.displayName.localeCompare(b.displayName);
 
 // Repository: the feature's own SQL.
 const repository = {
@@ -88,13 +91,13 @@ export function createVideoLog(deps: {
 
   /** Pupils without video-conference consent in force (withdrawn, refused, not given, or under review). */
   async function withoutConsent(schoolId: string, pupilIds: string[]): Promise<string[]> {
-    const missing: string[] = [];
+    const missing: Person[] = [];
     for (const pupilId of pupilIds) {
       const view = await consents.forPupil(schoolId, pupilId);
       const video = view.purposes.find((entry) => entry.purpose.code === 'video_conference');
-      if (!video || video.state !== 'allowed') missing.push(view.pupil.displayName);
+      if (!video || video.state !== 'allowed') missing.push(view.pupil);
     }
-    return missing;
+    return missing.sort(byName).map((pupil) => pupil.displayName);
   }
 
   return {
@@ -133,7 +136,10 @@ export function createVideoLog(deps: {
         row,
         statusLabel: conferenceStatusLabels[row.status as ConferenceStatus] ?? row.status,
         supervisor: persons.get(row.supervisor_id)?.displayName ?? '',
-        pupils: pupilRows.map((pupil) => persons.get(pupil.pupil_id)).filter((person) => person !== undefined),
+        pupils: pupilRows
+          .map((pupil) => persons.get(pupil.pupil_id))
+          .filter((person) => person !== undefined)
+          .sort(byName),
         requestedBy: nameOf(row.requested_by),
         decidedBy: nameOf(row.decided_by),
       };

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { HavenApp } from '../../app.js';
 import { csvCell } from '../../platform/csv.js';
+import { invalid } from '../../platform/errors.js';
 import { allowed, auditContext, field, fieldList, formBody, handleForm, redirect, schoolIdOf } from '../../platform/http.js';
 import { londonInstant } from '../../platform/time.js';
 import type { Services } from '../../services.js';
@@ -14,8 +15,11 @@ export function registerVideoConferenceRoutes(app: HavenApp, services: Services)
     const query = request.query as Record<string, string | undefined>;
     return {
       status: query.status && (conferenceStatuses as readonly string[]).includes(query.status) ? query.status : undefined,
-      from: /^\d{4}-\d{2}-\d{2}$/.test(query.from ?? '') ? `${query.from!}T00:00:00.000Z` : undefined,
-      to: /^\d{4}-\d{2}-\d{2}$/.test(query.to ?? '') ? new Date(Date.parse(`${query.to!}T00:00:00.000Z`) + 86_400_000).toISOString() : undefined,
+      // Days are the school's (London) days: a conference at 00:30 BST belongs to that day, not the one before.
+      from: /^\d{4}-\d{2}-\d{2}$/.test(query.from ?? '') ? londonInstant(`${query.from!}T00:00`) : undefined,
+      to: /^\d{4}-\d{2}-\d{2}$/.test(query.to ?? '')
+        ? londonInstant(`${new Date(Date.parse(`${query.to!}T00:00:00.000Z`) + 86_400_000).toISOString().slice(0, 10)}T00:00`)
+        : undefined,
     };
   }
 
@@ -129,10 +133,13 @@ export function registerVideoConferenceRoutes(app: HavenApp, services: Services)
   app.post('/video-conferences/:id/decision', { config: { access: 'videoConferences.approve' } }, async (request, reply) => {
     const { id } = request.params as { id: string };
     const body = formBody(request);
-    const values = { note: field(body, 'note') };
+    const values = { note: field(body, 'note'), decision: field(body, 'decision') };
     return handleForm(reply, 'features/consents/views/video/show.njk', await showPage(request, id, { values }), async () => {
+      // No choice is no decision: it must not be recorded as a refusal.
+      if (values.decision !== 'approve' && values.decision !== 'decline')
+        throw invalid('Choose whether to approve or decline', [{ field: 'decision', message: 'Choose whether to approve or decline' }]);
       await videoLog.decide(auditContext(request), id, {
-        approve: field(body, 'decision') === 'approve',
+        approve: values.decision === 'approve',
         note: values.note,
         writtenConsent: fieldList(body, 'writtenConsent').includes('yes'),
       });

@@ -1,5 +1,6 @@
 import type { AuditContext } from '../../platform/audit/service.js';
 import type { Role } from '../../platform/roles.js';
+import { londonInstant } from '../../platform/time.js';
 import type { Services } from '../../services.js';
 import { setUpSchool } from '../setup/service.js';
 
@@ -417,6 +418,7 @@ export async function seedDemoSchool(services: Services, options: { seed?: numbe
   await seedDemoIncidents(services, schoolId, next);
   await seedDemoAgreementsAndConsents(services, schoolId, next);
   await seedDemoFiltering(services, schoolId);
+  await seedDemoVideoConferences(services, schoolId);
   return { schoolId, accounts, counts };
 }
 
@@ -644,4 +646,46 @@ async function seedDemoFiltering(services: Services, schoolId: string): Promise<
     { cidr: '10.50.0.0/16', groupCode: 'guests:guests', label: 'Guest Wi-Fi' },
   ])
     await services.filtering.addNetwork(context, network);
+}
+
+/** Two fictional video conferences in the coming days: one approved by the headteacher, one waiting for her. */
+async function seedDemoVideoConferences(services: Services, schoolId: string): Promise<void> {
+  const accounts = await services.users.list(schoolId);
+  const actorFor = (email: string) => {
+    const account = accounts.find((candidate) => candidate.email === email)!;
+    return { schoolId, actor: { kind: 'user' as const, schoolId, userId: account.id, displayName: account.displayName, roles: account.roles } };
+  };
+  const teacher = (await services.people.list(schoolId, { kind: 'staff', status: 'current' }, 1, 1000)).people.find(
+    (person) => person.email === `teacher@${demoDomain}`,
+  );
+  if (!teacher) return;
+  const pupils = (await services.people.list(schoolId, { kind: 'pupil', status: 'current' }, 1, 1000)).people.filter(
+    (pupil) => pupil.className !== null && teacher.jobTitle?.endsWith(`, ${pupil.className}`),
+  );
+  const day = (days: number) => new Date(services.clock().getTime() + days * 86_400_000).toISOString().slice(0, 10);
+  const base = {
+    supervisorId: teacher.id,
+    pupilIds: pupils.slice(0, 8).map((pupil) => pupil.id),
+    otherParticipants: '',
+    recorded: false,
+  };
+  const approved = await services.videoLog.request(actorFor(`teacher@${demoDomain}`), {
+    ...base,
+    startsAt: londonInstant(`${day(4)}T10:30`),
+    minutes: '40',
+    purpose: 'Science week: questions for a scientist at a polar research station',
+    externalEndpoints: 'Polar Science Outreach (fictional), over the school’s conferencing account',
+  });
+  await services.videoLog.decide(actorFor(`head@${demoDomain}`), approved, {
+    approve: true,
+    note: 'Educational; supervised by the class teacher; not recorded.',
+    writtenConsent: false,
+  });
+  await services.videoLog.request(actorFor(`teacher@${demoDomain}`), {
+    ...base,
+    startsAt: londonInstant(`${day(9)}T14:00`),
+    minutes: '30',
+    purpose: 'Shared reading with our partner class abroad',
+    externalEndpoints: 'Partner primary school (fictional), Year 4 class, over the school’s conferencing account',
+  });
 }
