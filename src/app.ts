@@ -15,6 +15,7 @@ import { registerConsentRoutes } from './features/consents/routes.js';
 import { registerVideoConferenceRoutes } from './features/consents/video-routes.js';
 import { registerFilteringRoutes } from './features/filtering/routes.js';
 import { registerIncidentRoutes } from './features/incidents/routes.js';
+import { registerMonitoringRoutes } from './features/monitoring/routes.js';
 import { registerPeopleRoutes } from './features/people/routes.js';
 import { registerNotificationRoutes } from './platform/notifications/routes.js';
 import { registerSetupRoutes } from './features/setup/routes.js';
@@ -223,6 +224,7 @@ export async function createApp(deps: AppDeps): Promise<HavenApp> {
   registerAgreementRoutes(app, services);
   registerAccessRegisterRoutes(app, services);
   registerFilteringRoutes(app, services);
+  registerMonitoringRoutes(app, services);
   registerConsentRoutes(app, services);
   registerVideoConferenceRoutes(app, services);
   registerNotificationRoutes(app, services);

@@ -13,6 +13,7 @@ import { startServer } from './server.js';
 import { createServices, type Services } from './services.js';
 import { backupDatabase } from './platform/backup.js';
 import { helperCommand } from './features/filtering/helper-main.js';
+import type { IngestOutcome } from './features/monitoring/service.js';
 
 /** Runs a command against a migrated database, closing it afterwards. */
 async function withServices<T>(config: Config, run: (services: Services) => Promise<T>): Promise<T> {
@@ -196,6 +197,33 @@ export function buildCli(): Command {
         console.log(
           `Imported: ${outcome.created} added, ${outcome.changed} changed, ${outcome.unchanged} unchanged, ${outcome.markedLeft} marked as left${outcome.skippedRows ? `, ${outcome.skippedRows} rows skipped` : ''}.`,
         );
+      });
+    });
+
+  program
+    .command('ingest')
+    .description('read a web-activity log (plain or gzip) into monitoring, from where it was last read; --follow keeps reading as it grows and across rotation')
+    .argument('<file>', 'the log file')
+    .addOption(new Option('--format <format>', 'the log format').choices(['squid', 'e2guardian', 'haven']).makeOptionMandatory())
+    .option('--school <id>', 'the school (needed when there are several)')
+    .option('--follow', 'keep reading as the file grows; when it is renamed, finish it and start on the new file (stop with Ctrl-C)')
+    .action(async (file: string, options: { format: 'squid' | 'e2guardian' | 'haven'; school?: string; follow?: boolean }) => {
+      const config = loadConfig();
+      await withServices(config, async (services) => {
+        const schoolId = await schoolFor(services, options.school);
+        const stop = new AbortController();
+        process.once('SIGINT', () => stop.abort());
+        process.once('SIGTERM', () => stop.abort());
+        const print = (outcome: IngestOutcome) =>
+          console.log(
+            `${outcome.lines} lines read (${outcome.skipped} already stored): ${outcome.events} events (${outcome.blocked} blocked, ${outcome.searches} searches), ${outcome.alerts} new alerts, ${outcome.bad} lines not understood.`,
+          );
+        const outcome = await services.monitoring.ingestFile(
+          { schoolId, actor: undefined, ip: undefined },
+          { format: options.format, path: resolve(file), follow: Boolean(options.follow), signal: stop.signal, onProgress: options.follow ? print : undefined },
+        );
+        for (const sample of outcome.badSamples) console.log(`line ${sample.line}: ${sample.reason}: ${sample.text}`);
+        print(outcome);
       });
     });
 

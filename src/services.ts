@@ -6,6 +6,7 @@ import { createConsentService } from './features/consents/service.js';
 import { createVideoLog } from './features/consents/video-log.js';
 import { createFilteringService } from './features/filtering/service.js';
 import { createIncidentService } from './features/incidents/service.js';
+import { createMonitoringService } from './features/monitoring/service.js';
 import { createPeopleService } from './features/people/service.js';
 import { createFileStore } from './platform/files.js';
 import { createJobScheduler } from './platform/jobs.js';
@@ -84,7 +85,46 @@ export function createServices(deps: ServiceDeps) {
     publicUrl: config.publicUrl,
   });
 
+  const monitoring = createMonitoringService({
+    handle,
+    clock,
+    audit,
+    schools,
+    people,
+    users,
+    notifications,
+    mailer,
+    incidents,
+    filtering,
+    publicUrl: config.publicUrl,
+  });
+
   const jobs = createJobScheduler({ handle, clock, onError: deps.onJobError });
+  jobs.register({
+    // Alerts below severity 4 reach the DSLs and the e-safety lead as a digest, not one by one.
+    name: 'monitoring-digest',
+    everyMinutes: 60,
+    run: async () => {
+      let alerts = 0;
+      for (const school of await schools.list()) alerts += await monitoring.sendDigest(school.id);
+      return `${alerts} alerts in digests`;
+    },
+  });
+  jobs.register({
+    // Policy 003: 90 days of searchable history by default; raw web activity is then purged (DESIGN.md).
+    name: 'monitoring-retention',
+    everyMinutes: 24 * 60,
+    run: async () => {
+      let events = 0;
+      let days = 0;
+      for (const school of await schools.list()) {
+        const purged = await monitoring.purge(school.id);
+        events += purged.events;
+        days += purged.days;
+      }
+      return `Purged ${events} events and ${days} daily counts`;
+    },
+  });
   jobs.register({
     name: 'filter-exceptions',
     everyMinutes: 5,
@@ -166,6 +206,7 @@ export function createServices(deps: ServiceDeps) {
     consents,
     videoLog,
     filtering,
+    monitoring,
     jobs,
   };
 }

@@ -15,6 +15,12 @@ export interface DatabaseHandle {
   dialect: Dialect;
   /** The SQLite file (for backups); undefined on PostgreSQL. */
   sqliteFile: string | undefined;
+  /**
+   * The SQLite connection itself, for the few bulk writes (web-activity ingest) where a prepared
+   * statement run in a loop beats building one query per batch; it is the connection Kysely uses, so
+   * these writes join an open Kysely transaction. Undefined on PostgreSQL.
+   */
+  sqlite: SQLite.Database | undefined;
   close(): Promise<void>;
 }
 
@@ -30,7 +36,7 @@ export function openDatabase(options: { databaseUrl?: string | undefined; dataDi
       options.onIdleError?.(error);
     });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', sqliteFile: undefined, close: () => db.destroy() };
+    return { db, dialect: 'postgres', sqliteFile: undefined, sqlite: undefined, close: () => db.destroy() };
   }
   mkdirSync(options.dataDir, { recursive: true });
   const file = join(options.dataDir, 'haven.sqlite');
@@ -44,5 +50,5 @@ export function openSqlite(file: string): DatabaseHandle {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { db, dialect: 'sqlite', sqliteFile: file, close: () => db.destroy() };
+  return { db, dialect: 'sqlite', sqliteFile: file, sqlite, close: () => db.destroy() };
 }

@@ -644,7 +644,145 @@ export interface VideoConferencePupilTable {
   pupil_id: string;
 }
 
+export interface MonitorSourceTable {
+  school_id: string;
+  id: string;
+  kind: string;
+  format: string;
+  label: string;
+  fingerprint: string;
+  byte_offset: number;
+  lines: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MonitorBatchTable {
+  school_id: string;
+  source_id: string;
+  batch_id: string;
+  lines: number;
+  received_at: string;
+}
+
+export interface MonitorIngestTable {
+  school_id: string;
+  id: string;
+  source_id: string;
+  format: string;
+  started_at: string;
+  finished_at: string;
+  lines: number;
+  skipped: number;
+  bad: number;
+  events: number;
+  searches: number;
+  blocked: number;
+  alerts: number;
+  bad_samples: string;
+}
+
+export interface WebEventTable {
+  school_id: string;
+  source_id: string;
+  line_no: number;
+  at: string;
+  day: string;
+  person_id: string | null;
+  client: string;
+  group_code: string;
+  host: string;
+  category: string | null;
+  verdict: string;
+  search_engine: string | null;
+  search_term: string | null;
+}
+
+export interface WebActivityDailyTable {
+  school_id: string;
+  day: string;
+  subject: string;
+  host: string;
+  person_id: string | null;
+  group_code: string;
+  category: string | null;
+  allowed: number;
+  blocked: number;
+}
+
+export interface PhraseListVersionTable {
+  school_id: string;
+  version: number;
+  text: string;
+  entries: number;
+  note: string;
+  created_by: string;
+  created_at: string;
+}
+
+export interface MonitorAlertTable {
+  school_id: string;
+  id: string;
+  reference: string;
+  kind: string;
+  theme: string;
+  category: string | null;
+  severity: number;
+  subject: string;
+  person_id: string | null;
+  about_staff: number;
+  group_code: string;
+  client: string;
+  host: string;
+  search_term: string | null;
+  matched: string;
+  first_at: string;
+  last_at: string;
+  count: number;
+  status: string;
+  dismissed_reason: string | null;
+  false_positive: number;
+  incident_id: string | null;
+  notified_at: string | null;
+  digested_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MonitorCounterTable {
+  school_id: string;
+  year: number;
+  last: number;
+}
+
+export interface MonitorAlertHistoryTable {
+  school_id: string;
+  alert_id: string;
+  id: string;
+  at: string;
+  actor: string;
+  kind: string;
+  note: string;
+}
+
+export interface PhraseFeedbackTable {
+  school_id: string;
+  phrase: string;
+  false_positives: number;
+  updated_at: string;
+}
+
 export interface Database {
+  monitor_sources: MonitorSourceTable;
+  monitor_batches: MonitorBatchTable;
+  monitor_ingests: MonitorIngestTable;
+  web_events: WebEventTable;
+  web_activity_daily: WebActivityDailyTable;
+  phrase_list_versions: PhraseListVersionTable;
+  monitor_alerts: MonitorAlertTable;
+  monitor_alert_history: MonitorAlertHistoryTable;
+  monitor_counters: MonitorCounterTable;
+  phrase_feedback: PhraseFeedbackTable;
   video_conferences: VideoConferenceTable;
   video_conference_pupils: VideoConferencePupilTable;
   filter_categories: FilterCategoryTable;

@@ -6,6 +6,8 @@ interface NavigationEntry {
   permission: Permission;
   /** Administration pages are listed on /admin rather than in the top navigation. */
   admin?: true;
+  /** Left out for those who hold this permission (they reach the page another way). */
+  unless?: Permission;
   description?: string;
 }
 
@@ -19,6 +21,9 @@ const entries: NavigationEntry[] = [
   { href: '/access-register', text: 'Access register', permission: 'accessRegister.read' },
   { href: '/video-conferences', text: 'Video conferences', permission: 'videoConferences.request' },
   { href: '/filtering', text: 'Filtering', permission: 'filtering.read' },
+  { href: '/monitoring/alerts', text: 'Monitoring', permission: 'monitoring.alerts' },
+  // Governors' way in; those who read the full alerts reach the summary from the reports page.
+  { href: '/monitoring/governors', text: 'Monitoring summary', permission: 'monitoring.governorReport', unless: 'monitoring.alerts' },
   { href: '/filtering/requests', text: 'Filtering requests', permission: 'filtering.request' },
   { href: '/groups', text: 'Groups', permission: 'groups.read' },
   { href: '/who-to-tell', text: 'Who to tell', permission: 'rolesRegister.read' },
@@ -45,6 +50,13 @@ const entries: NavigationEntry[] = [
     description: 'Sessions, passwords, consent rules and other school settings.',
   },
   {
+    href: '/monitoring/data',
+    text: 'Monitoring data',
+    permission: 'monitoring.admin',
+    admin: true,
+    description: 'Web-activity logs read, what is kept and for how long, and lines Haven could not read.',
+  },
+  {
     href: '/admin/incident-types',
     text: 'Incident settings',
     permission: 'incidentSettings.manage',
@@ -56,7 +68,7 @@ const entries: NavigationEntry[] = [
 /** The service navigation for an actor: only what they may open; administration pages behind one "Admin" link. */
 export function navigationFor(actor: Actor | undefined, currentPath: string) {
   const path = currentPath.split('?')[0] ?? '/';
-  const visible = entries.filter((entry) => can(actor, entry.permission));
+  const visible = entries.filter((entry) => can(actor, entry.permission) && !(entry.unless && can(actor, entry.unless)));
   const top = visible.filter((entry) => !entry.admin).map((entry) => ({ href: entry.href, text: entry.text }));
   if (visible.some((entry) => entry.admin)) top.push({ href: '/admin', text: 'Admin' });
   const adminPaths = visible.filter((entry) => entry.admin).map((entry) => entry.href);

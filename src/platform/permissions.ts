@@ -49,6 +49,16 @@ const matrix = {
   // Video conferences (policies 001, 002, 004 §7.9): staff ask and see the log; only the head approves.
   'videoConferences.request': ['staff', 'esafety_lead', 'dsl', 'deputy_dsl', 'headteacher'],
   'videoConferences.approve': ['headteacher'],
+  // Monitoring (policies 001, 003): alerts go to the e-safety lead and the DSLs (alerts about staff to the
+  // headteacher alone, decided record by record); they triage and read the reports; the DSLs edit the
+  // phrase lists; the technician sees ingest volumes, never the alerts; governors read counts only.
+  'monitoring.alerts': ['esafety_lead', 'dsl', 'deputy_dsl', 'headteacher'],
+  'monitoring.reports': ['esafety_lead', 'dsl', 'deputy_dsl', 'headteacher'],
+  'monitoring.phrases': ['dsl', 'deputy_dsl', 'headteacher'],
+  'monitoring.admin': ['technician', 'esafety_lead', 'headteacher'],
+  'monitoring.governorReport': ['governor', 'headteacher', 'dsl'],
+  // API scope only: log shippers posting batches of web-activity lines.
+  'monitoring.ingest': [],
   // API scope only: proxies and firewalls asking for decisions.
   'filtering.decide': [],
   // API scope only: ordinary (not DSL-only, not allegation) incidents, read only.
@@ -84,4 +94,16 @@ export function can(actor: Actor | undefined, permission: Permission): boolean {
 }
 
 /** Permissions an API token may be given: read/integration scopes only, never account control. */
-export const tokenScopes: readonly Permission[] = ['people.read', 'groups.read', 'incident.report', 'incidents.read', 'filtering.decide'];
+export const tokenScopes: readonly Permission[] = ['people.read', 'groups.read', 'incident.report', 'incidents.read', 'filtering.decide', 'monitoring.ingest'];
+
+/** API-only scopes no role holds, and the permission whose holders may give them to a token. */
+const grantedBy: Partial<Record<Permission, Permission>> = {
+  'filtering.decide': 'filtering.manage',
+  'monitoring.ingest': 'monitoring.admin',
+};
+
+/** Whether an actor may give a token this scope: one they hold, or an API-only scope their work covers. */
+export function canGrant(actor: Actor | undefined, scope: Permission): boolean {
+  const via = grantedBy[scope];
+  return can(actor, scope) || (via !== undefined && actor?.kind === 'user' && can(actor, via));
+}

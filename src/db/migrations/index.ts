@@ -6,6 +6,7 @@ import * as consents from './2026_11_23_0004_consents.js';
 import * as accessAndJobs from './2026_11_23_0005_access_and_jobs.js';
 import * as filtering from './2026_11_23_0007_filtering.js';
 import * as videoConferences from './2026_11_23_0008_video_conferences.js';
+import * as monitoring from './2026_12_02_0009_monitoring.js';
 
 /** Every migration, by timestamped name. Add new ones at the end; never edit one that has landed. */
 const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_23_0005_access_and_jobs': accessAndJobs,
   '2026_11_23_0007_filtering': filtering,
   '2026_11_23_0008_video_conferences': videoConferences,
+  '2026_12_02_0009_monitoring': monitoring,
 };
 
 export const migrationProvider: MigrationProvider = {

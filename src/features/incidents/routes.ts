@@ -8,6 +8,7 @@ import { londonInstant } from '../../platform/time.js';
 import type { Services } from '../../services.js';
 import { personRoles, riskAreas, severities, statusLabels, statuses, visibilities, type PersonRole } from './procedure.js';
 import type { ConcernInput } from './schema.js';
+import { themeLabel } from '../monitoring/service.js';
 
 const roleLabels: Record<PersonRole, string> = { victim: 'Victim', instigator: 'Instigator', witness: 'Witness', affected: 'Affected', other: 'Other' };
 const peopleRows = 6;
@@ -443,14 +444,21 @@ export function registerIncidentRoutes(app: HavenApp, services: Services): void 
     const chronology = await incidents.chronology(auditContext(request), personId);
     // Consents and agreements from their own features, merged in time order with the incidents.
     const schoolId = schoolIdOf(request);
-    const [consentHistory, signatures] = await Promise.all([
+    const [consentHistory, signatures, alerts] = await Promise.all([
       chronology.person.kind === 'pupil' ? services.consents.historyOf(schoolId, personId) : Promise.resolve([]),
       services.agreements.signaturesOfPerson(schoolId, personId),
+      services.monitoring.alertsOfPerson(auditContext(request), personId),
     ]);
     const methods: Record<string, string> = { online: 'online', parent_link: 'by a parent online', paper: 'on paper', class_session: 'in a class session' };
     const entries = [
       ...chronology.entries,
       ...consentHistory.map((entry) => ({ at: entry.at, kind: 'note' as const, text: entry.text })),
+      ...alerts.map((alert) => ({
+        at: alert.first_at,
+        kind: 'alert' as const,
+        alertId: alert.id,
+        text: `${alert.reference}: ${themeLabel(alert.theme)}, severity ${alert.severity}${alert.count > 1 ? `, ${alert.count} times` : ''}`,
+      })),
       ...signatures.map((signature) => ({
         at: signature.signed_at,
         kind: 'note' as const,

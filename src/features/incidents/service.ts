@@ -205,7 +205,15 @@ export function createIncidentService(deps: {
     seedDefaults,
 
     /** Anyone signed in reports a concern; the DSL and e-safety lead are told at once (urgent ones by email too). */
-    async report(context: AuditContext, input: ConcernInput, options: { source?: 'web' | 'api' } = {}): Promise<{ id: string; reference: string }> {
+    async report(
+      context: AuditContext,
+      input: ConcernInput,
+      options: {
+        source?: 'web' | 'api' | 'monitoring';
+        /** Runs inside the report's transaction (monitoring links its alert), so both are written or neither. */
+        within?: (trx: DbOrTrx, incident: { id: string; reference: string }) => Promise<void>;
+      } = {},
+    ): Promise<{ id: string; reference: string }> {
       const value = parseOrThrow(concernSchema, input);
       const actor = context.actor;
       const schoolId = context.schoolId;
@@ -289,6 +297,7 @@ export function createIncidentService(deps: {
         );
         await history(trx, context, id, 'reported', `Reported by ${value.reporterName ?? actorName(actor)}${value.urgent ? ' (urgent)' : ''}`);
         await audit.record(context, 'incident.reported', { type: 'incident', id }, { reference, urgent: value.urgent }, trx);
+        if (options.within) await options.within(trx, { id, reference });
         const dslAndLead = accounts.filter(
           (user) =>
             user.status === 'active' &&

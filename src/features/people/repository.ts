@@ -212,3 +212,13 @@ export async function deleteGroupStaff(db: DbOrTrx, schoolId: string, groupId: s
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+export async function networkAccounts(db: DbOrTrx, schoolId: string) {
+  return db
+    .selectFrom('people')
+    .select(['id', 'kind', 'network_username'])
+    .where('school_id', '=', schoolId)
+    .where('status', '=', 'current')
+    .where('network_username', 'is not', null)
+    .execute();
+}

@@ -358,6 +358,12 @@ export function createPeopleService(deps: { handle: DatabaseHandle; clock: () =>
       return new Map(rows.map((row) => [row.id, toPerson(row)]));
     },
 
+    /** Current people with a network user name (lower case) for proxies and logs, with whether each is staff. */
+    async networkAccounts(schoolId: string): Promise<Map<string, { personId: string; staff: boolean }>> {
+      const rows = await repository.networkAccounts(db, schoolId);
+      return new Map(rows.map((row) => [row.network_username!.toLowerCase(), { personId: row.id, staff: row.kind === 'staff' }]));
+    },
+
     /** Set once by the composition root: the access register answers clearance questions. */
     useClearance(provider: ClearanceProvider): void {
       clearanceProvider = provider;

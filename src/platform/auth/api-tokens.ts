@@ -3,7 +3,7 @@ import { isoNow, newId } from '../../db/helpers.js';
 import type { AuditContext, AuditService } from '../audit/service.js';
 import { randomToken, sha256Hex } from '../crypto.js';
 import { invalid, notFound } from '../errors.js';
-import { can, isPermission, tokenScopes, type Actor, type Permission } from '../permissions.js';
+import { canGrant, isPermission, tokenScopes, type Actor, type Permission } from '../permissions.js';
 
 export interface ApiTokenSummary {
   id: string;
@@ -26,11 +26,11 @@ export function createApiTokenService(handle: DatabaseHandle, audit: AuditServic
       const scopes = input.scopes.filter(isPermission);
       if (scopes.length === 0 || scopes.length !== input.scopes.length || scopes.some((scope) => !tokenScopes.includes(scope))) {
         fields.push({ field: 'scopes', message: 'Select at least one of the listed scopes' });
-      } else if (context.actor && scopes.some((scope) => !can(context.actor, scope))) {
+      } else if (context.actor && scopes.some((scope) => !canGrant(context.actor, scope))) {
         // A token can never do more than the person who makes it.
         fields.push({
           field: 'scopes',
-          message: `You can only give a token scopes you hold yourself: not ${scopes.filter((scope) => !can(context.actor, scope)).join(', ')}`,
+          message: `You can only give a token scopes you hold yourself: not ${scopes.filter((scope) => !canGrant(context.actor, scope)).join(', ')}`,
         });
       }
       if (fields.length > 0) throw invalid('There is a problem with the token details', fields);

@@ -24,6 +24,22 @@ export const schoolSettingsSchema = z.object({
    * and then the headteacher for changes touching the content categories (the riskier ones).
    */
   filterApproval: z.enum(['headteacher', 'technician_then_headteacher']).default('headteacher'),
+  /** Policy 003: 90 days of searchable web activity; then raw events are purged (DESIGN.md data minimisation). */
+  monitorRetentionDays: z.number().int().min(7).max(730).default(90),
+  /** Repeats of the same theme for the same person within this many minutes fold into one alert. */
+  monitorSuppressionMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(10),
+  /** The phrase score a search must reach to alert, by default and per filtering group (younger pupils lower). */
+  monitorThreshold: z.number().int().min(1).max(100).default(10),
+  monitorGroupThresholds: z.record(z.string(), z.number().int().min(1).max(100)).default({}),
+  /** Blocked attempts in these categories raise an alert of the given severity (1–5). */
+  monitorWatchedCategories: z
+    .record(z.string(), z.number().int().min(1).max(5))
+    .default({ csam: 5, terrorism: 5, extremism: 4, self_harm: 4, pornography: 3, violence: 3, discrimination: 3, drugs: 2, filter_bypass: 2 }),
 });
 
 export type SchoolSettings = z.infer<typeof schoolSettingsSchema>;

@@ -1,0 +1,381 @@
+import { sql, type Insertable, type Updateable } from 'kysely';
+import type { DatabaseHandle, DbOrTrx } from '../../db/database.js';
+import type { MonitorAlertHistoryTable, MonitorAlertTable, MonitorIngestTable, MonitorSourceTable } from '../../db/schema.js';
+import type { TrafficCount, WebEvent } from './pipeline.js';
+
+/** Monitoring's own SQL. The two bulk writes (events and traffic counts) have a path per dialect, both tested. */
+
+export async function findSourceByFingerprint(db: DbOrTrx, schoolId: string, fingerprint: string) {
+  return db.selectFrom('monitor_sources').selectAll().where('school_id', '=', schoolId).where('fingerprint', '=', fingerprint).executeTakeFirst();
+}
+
+export async function insertSource(db: DbOrTrx, row: Insertable<MonitorSourceTable>): Promise<void> {
+  await db
+    .insertInto('monitor_sources')
+    .values(row)
+    .onConflict((oc) => oc.columns(['school_id', 'fingerprint']).doNothing())
+    .execute();
+}
+
+/** Moves a source on, but only from where this writer found it: two ingests of one file cannot both store the same lines. */
+export async function advanceSource(db: DbOrTrx, schoolId: string, id: string, from: number, to: { byteOffset: number; lines: number; at: string }) {
+  const result = await db
+    .updateTable('monitor_sources')
+    .set({ byte_offset: to.byteOffset, lines: to.lines, updated_at: to.at })
+    .where('school_id', '=', schoolId)
+    .where('id', '=', id)
+    .where('lines', '=', from)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function sources(db: DbOrTrx, schoolId: string) {
+  return db.selectFrom('monitor_sources').selectAll().where('school_id', '=', schoolId).orderBy('updated_at', 'desc').limit(200).execute();
+}
+
+export async function insertBatch(db: DbOrTrx, row: { school_id: string; source_id: string; batch_id: string; lines: number; received_at: string }) {
+  const result = await db
+    .insertInto('monitor_batches')
+    .values(row)
+    .onConflict((oc) => oc.columns(['school_id', 'source_id', 'batch_id']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+}
+
+export async function insertIngest(db: DbOrTrx, row: Insertable<MonitorIngestTable>): Promise<void> {
+  await db.insertInto('monitor_ingests').values(row).execute();
+}
+
+export async function ingests(db: DbOrTrx, schoolId: string, limit = 50) {
+  return db.selectFrom('monitor_ingests').selectAll().where('school_id', '=', schoolId).orderBy('started_at', 'desc').limit(limit).execute();
+}
+
+const eventColumns = [
+  'school_id',
+  'source_id',
+  'line_no',
+  'at',
+  'day',
+  'person_id',
+  'client',
+  'group_code',
+  'host',
+  'category',
+  'verdict',
+  'search_engine',
+  'search_term',
+] as const;
+
+function eventRow(schoolId: string, sourceId: string, event: WebEvent): unknown[] {
+  return [
+    schoolId,
+    sourceId,
+    event.lineNo,
+    new Date(event.at).toISOString(),
+    event.day,
+    event.personId,
+    event.client,
+    event.group,
+    event.host,
+    event.category,
+    event.verdict,
+    event.searchEngine,
+    event.searchTerm,
+  ];
+}
+
+/** Stores events; a line already stored (same source and line number) is left as it is. */
+export async function insertEvents(handle: DatabaseHandle, trx: DbOrTrx, schoolId: string, sourceId: string, events: readonly WebEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  if (handle.sqlite) {
+    // The same connection Kysely's transaction holds: these rows commit or roll back with it.
+    const insert = handle.sqlite.prepare(`INSERT OR IGNORE INTO web_events (${eventColumns.join(', ')}) VALUES (${eventColumns.map(() => '?').join(', ')})`);
+    for (const event of events) insert.run(eventRow(schoolId, sourceId, event));
+    return;
+  }
+  // PostgreSQL: one statement per 5,000 rows, each column sent as an array.
+  for (let from = 0; from < events.length; from += 5000) {
+    const rows = events.slice(from, from + 5000).map((event) => eventRow(schoolId, sourceId, event));
+    const column = (index: number) => rows.map((row) => row[index]);
+    await sql`INSERT INTO web_events (school_id, source_id, line_no, at, day, person_id, client, group_code, host, category, verdict, search_engine, search_term)
+      SELECT * FROM unnest(${column(0)}::text[], ${column(1)}::text[], ${column(2)}::bigint[], ${column(3)}::text[], ${column(4)}::text[], ${column(5)}::text[],
+        ${column(6)}::text[], ${column(7)}::text[], ${column(8)}::text[], ${column(9)}::text[], ${column(10)}::text[], ${column(11)}::text[], ${column(12)}::text[])
+      ON CONFLICT DO NOTHING`.execute(trx);
+  }
+}
+
+/** Adds traffic counts to the day's totals per subject and host. */
+export async function addTraffic(handle: DatabaseHandle, trx: DbOrTrx, schoolId: string, counts: readonly TrafficCount[]): Promise<void> {
+  if (counts.length === 0) return;
+  if (handle.sqlite) {
+    const upsert = handle.sqlite.prepare(
+      `INSERT INTO web_activity_daily (school_id, day, subject, host, person_id, group_code, category, allowed, blocked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (school_id, day, subject, host) DO UPDATE SET allowed = allowed + excluded.allowed, blocked = blocked + excluded.blocked`,
+    );
+    for (const count of counts)
+      upsert.run(schoolId, count.day, count.subject, count.host, count.personId, count.group, count.category, count.allowed, count.blocked);
+    return;
+  }
+  for (let from = 0; from < counts.length; from += 5000) {
+    const rows = counts.slice(from, from + 5000);
+    const column = <K extends keyof TrafficCount>(key: K) => rows.map((row) => row[key]);
+    await sql`INSERT INTO web_activity_daily (school_id, day, subject, host, person_id, group_code, category, allowed, blocked)
+      SELECT ${schoolId}, * FROM unnest(${column('day')}::text[], ${column('subject')}::text[], ${column('host')}::text[], ${column('personId')}::text[],
+        ${column('group')}::text[], ${column('category')}::text[], ${column('allowed')}::bigint[], ${column('blocked')}::bigint[])
+      ON CONFLICT (school_id, day, subject, host) DO UPDATE SET allowed = web_activity_daily.allowed + excluded.allowed, blocked = web_activity_daily.blocked + excluded.blocked`.execute(
+      trx,
+    );
+  }
+}
+
+export async function nextAlertNumber(trx: DbOrTrx, postgres: boolean, schoolId: string, year: number): Promise<number> {
+  await trx
+    .insertInto('monitor_counters')
+    .values({ school_id: schoolId, year, last: 0 })
+    .onConflict((oc) => oc.columns(['school_id', 'year']).doNothing())
+    .execute();
+  let query = trx.selectFrom('monitor_counters').select('last').where('school_id', '=', schoolId).where('year', '=', year);
+  if (postgres) query = query.forUpdate();
+  const { last } = await query.executeTakeFirstOrThrow();
+  await trx
+    .updateTable('monitor_counters')
+    .set({ last: last + 1 })
+    .where('school_id', '=', schoolId)
+    .where('year', '=', year)
+    .execute();
+  return last + 1;
+}
+
+/** The newest alert for a subject and theme that started at or after `since` (for folding repeats). */
+export async function latestAlertSince(db: DbOrTrx, schoolId: string, subject: string, theme: string, since: string) {
+  return db
+    .selectFrom('monitor_alerts')
+    .selectAll()
+    .where('school_id', '=', schoolId)
+    .where('subject', '=', subject)
+    .where('theme', '=', theme)
+    .where('first_at', '>=', since)
+    .orderBy('first_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+export async function insertAlert(db: DbOrTrx, row: Insertable<MonitorAlertTable>): Promise<void> {
+  await db.insertInto('monitor_alerts').values(row).execute();
+}
+
+export async function updateAlert(db: DbOrTrx, schoolId: string, id: string, changes: Updateable<MonitorAlertTable>): Promise<void> {
+  await db.updateTable('monitor_alerts').set(changes).where('school_id', '=', schoolId).where('id', '=', id).execute();
+}
+
+export async function findAlert(db: DbOrTrx, schoolId: string, id: string) {
+  return db.selectFrom('monitor_alerts').selectAll().where('school_id', '=', schoolId).where('id', '=', id).executeTakeFirst();
+}
+
+export interface AlertFilter {
+  status?: string | undefined;
+  minSeverity?: number | undefined;
+  theme?: string | undefined;
+  personId?: string | undefined;
+  /** Whether alerts about staff are included (the headteacher's only). */
+  includeStaff: boolean;
+  from?: string | undefined;
+  to?: string | undefined;
+}
+
+export async function listAlerts(db: DbOrTrx, schoolId: string, filter: AlertFilter, limit = 200) {
+  let query = db.selectFrom('monitor_alerts').selectAll().where('school_id', '=', schoolId);
+  if (!filter.includeStaff) query = query.where('about_staff', '=', 0);
+  if (filter.status) query = query.where('status', '=', filter.status);
+  if (filter.minSeverity) query = query.where('severity', '>=', filter.minSeverity);
+  if (filter.theme) query = query.where('theme', '=', filter.theme);
+  if (filter.personId) query = query.where('person_id', '=', filter.personId);
+  if (filter.from) query = query.where('last_at', '>=', filter.from);
+  if (filter.to) query = query.where('first_at', '<', filter.to);
+  return query.orderBy('last_at', 'desc').limit(limit).execute();
+}
+
+export async function undigestedAlerts(db: DbOrTrx, schoolId: string) {
+  return db
+    .selectFrom('monitor_alerts')
+    .select(['id', 'about_staff', 'severity'])
+    .where('school_id', '=', schoolId)
+    .where('notified_at', 'is', null)
+    .where('digested_at', 'is', null)
+    .execute();
+}
+
+export async function markDigested(db: DbOrTrx, schoolId: string, ids: readonly string[], at: string): Promise<void> {
+  for (let from = 0; from < ids.length; from += 500)
+    await db
+      .updateTable('monitor_alerts')
+      .set({ digested_at: at })
+      .where('school_id', '=', schoolId)
+      .where('id', 'in', ids.slice(from, from + 500))
+      .execute();
+}
+
+export async function insertAlertHistory(db: DbOrTrx, row: Insertable<MonitorAlertHistoryTable>): Promise<void> {
+  await db.insertInto('monitor_alert_history').values(row).execute();
+}
+
+export async function alertHistory(db: DbOrTrx, schoolId: string, alertId: string) {
+  return db.selectFrom('monitor_alert_history').selectAll().where('school_id', '=', schoolId).where('alert_id', '=', alertId).orderBy('at').execute();
+}
+
+export async function eventsOfAlert(
+  db: DbOrTrx,
+  schoolId: string,
+  alert: { subject: string; person_id: string | null; client: string; first_at: string; last_at: string },
+) {
+  let query = db.selectFrom('web_events').selectAll().where('school_id', '=', schoolId).where('at', '>=', alert.first_at).where('at', '<=', alert.last_at);
+  query = alert.person_id ? query.where('person_id', '=', alert.person_id) : query.where('person_id', 'is', null).where('client', '=', alert.client);
+  return query.orderBy('at').limit(200).execute();
+}
+
+export async function addFalsePositives(db: DbOrTrx, schoolId: string, phrases: readonly string[], at: string): Promise<void> {
+  for (const phrase of phrases)
+    await db
+      .insertInto('phrase_feedback')
+      .values({ school_id: schoolId, phrase, false_positives: 1, updated_at: at })
+      .onConflict((oc) =>
+        oc.columns(['school_id', 'phrase']).doUpdateSet((eb) => ({ false_positives: eb('phrase_feedback.false_positives', '+', 1), updated_at: at })),
+      )
+      .execute();
+}
+
+export async function falsePositives(db: DbOrTrx, schoolId: string) {
+  return db.selectFrom('phrase_feedback').selectAll().where('school_id', '=', schoolId).orderBy('false_positives', 'desc').execute();
+}
+
+export async function phraseVersions(db: DbOrTrx, schoolId: string) {
+  return db
+    .selectFrom('phrase_list_versions')
+    .select(['version', 'entries', 'note', 'created_by', 'created_at'])
+    .where('school_id', '=', schoolId)
+    .orderBy('version', 'desc')
+    .execute();
+}
+
+export async function currentPhraseList(db: DbOrTrx, schoolId: string) {
+  return db.selectFrom('phrase_list_versions').selectAll().where('school_id', '=', schoolId).orderBy('version', 'desc').limit(1).executeTakeFirst();
+}
+
+export async function phraseListVersion(db: DbOrTrx, schoolId: string, version: number) {
+  return db.selectFrom('phrase_list_versions').selectAll().where('school_id', '=', schoolId).where('version', '=', version).executeTakeFirst();
+}
+
+export async function insertPhraseList(
+  db: DbOrTrx,
+  row: { school_id: string; version: number; text: string; entries: number; note: string; created_by: string; created_at: string },
+): Promise<boolean> {
+  const result = await db
+    .insertInto('phrase_list_versions')
+    .values(row)
+    .onConflict((oc) => oc.columns(['school_id', 'version']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+}
+
+/** Events for reports: blocked attempts and searches in a period, newest first. */
+export async function events(
+  db: DbOrTrx,
+  schoolId: string,
+  filter: { from: string; to: string; personId?: string | undefined; blockedOnly?: boolean },
+  limit = 500,
+) {
+  let query = db.selectFrom('web_events').selectAll().where('school_id', '=', schoolId).where('at', '>=', filter.from).where('at', '<', filter.to);
+  if (filter.personId) query = query.where('person_id', '=', filter.personId);
+  if (filter.blockedOnly) query = query.where('verdict', '=', 'block');
+  return query.orderBy('at', 'desc').limit(limit).execute();
+}
+
+/** Blocked attempts counted by a column over a period of days (inclusive "from", exclusive "to"). */
+export async function blockedBy(
+  db: DbOrTrx,
+  schoolId: string,
+  column: 'category' | 'host' | 'group_code' | 'person_id' | 'day',
+  from: string,
+  to: string,
+  limit = 50,
+) {
+  return db
+    .selectFrom('web_activity_daily')
+    .select([column, (eb) => eb.fn.sum<number>('blocked').as('blocked'), (eb) => eb.fn.sum<number>('allowed').as('allowed')])
+    .where('school_id', '=', schoolId)
+    .where('day', '>=', from)
+    .where('day', '<', to)
+    .groupBy(column)
+    .having((eb) => eb.fn.sum('blocked'), '>', 0)
+    .orderBy('blocked', 'desc')
+    .limit(limit)
+    .execute();
+}
+
+/** Alerts counted by a column over a period (by first seen). */
+export async function alertsBy(
+  db: DbOrTrx,
+  schoolId: string,
+  column: 'theme' | 'severity' | 'group_code' | 'person_id' | 'status',
+  from: string,
+  to: string,
+  includeStaff: boolean,
+) {
+  let query = db
+    .selectFrom('monitor_alerts')
+    .select([column, (eb) => eb.fn.countAll<number>().as('alerts'), (eb) => eb.fn.sum<number>('count').as('hits')])
+    .where('school_id', '=', schoolId)
+    .where('first_at', '>=', from)
+    .where('first_at', '<', to);
+  if (!includeStaff) query = query.where('about_staff', '=', 0);
+  return query.groupBy(column).orderBy('alerts', 'desc').execute();
+}
+
+export async function siteVisits(db: DbOrTrx, schoolId: string, personId: string, from: string, to: string) {
+  return db
+    .selectFrom('web_activity_daily')
+    .select(['day', 'host', 'category', 'allowed', 'blocked'])
+    .where('school_id', '=', schoolId)
+    .where('person_id', '=', personId)
+    .where('day', '>=', from)
+    .where('day', '<', to)
+    .orderBy('day', 'desc')
+    .orderBy('allowed', 'desc')
+    .limit(1000)
+    .execute();
+}
+
+export async function purgeBefore(db: DbOrTrx, schoolId: string, beforeAt: string, beforeDay: string) {
+  const events = await db.deleteFrom('web_events').where('school_id', '=', schoolId).where('at', '<', beforeAt).executeTakeFirst();
+  const days = await db.deleteFrom('web_activity_daily').where('school_id', '=', schoolId).where('day', '<', beforeDay).executeTakeFirst();
+  return { events: Number(events.numDeletedRows), days: Number(days.numDeletedRows) };
+}
+
+export async function volumes(db: DbOrTrx, schoolId: string) {
+  const [events, daily, alerts] = await Promise.all([
+    db
+      .selectFrom('web_events')
+      .select([(eb) => eb.fn.countAll<number>().as('count'), (eb) => eb.fn.min('at').as('oldest'), (eb) => eb.fn.max('at').as('newest')])
+      .where('school_id', '=', schoolId)
+      .executeTakeFirstOrThrow(),
+    db
+      .selectFrom('web_activity_daily')
+      .select([(eb) => eb.fn.countAll<number>().as('count'), (eb) => eb.fn.min('day').as('oldest'), (eb) => eb.fn.sum<number>('allowed').as('allowed')])
+      .where('school_id', '=', schoolId)
+      .executeTakeFirstOrThrow(),
+    db
+      .selectFrom('monitor_alerts')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('school_id', '=', schoolId)
+      .executeTakeFirstOrThrow(),
+  ]);
+  return {
+    events: Number(events.count),
+    oldestEvent: (events.oldest as string | null) ?? null,
+    newestEvent: (events.newest as string | null) ?? null,
+    dailyRows: Number(daily.count),
+    oldestDay: (daily.oldest as string | null) ?? null,
+    allowedRequests: Number(daily.allowed ?? 0),
+    alerts: Number(alerts.count),
+  };
+}
