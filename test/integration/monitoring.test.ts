@@ -207,6 +207,9 @@ for (const dialect of dialects()) {
       assert.doesNotMatch((await dsl.get('/monitoring/alerts?status=any')).body, new RegExp(alert.reference));
       assert.equal((await head.get(`/monitoring/alerts/${alert.id}`)).statusCode, 200);
       assert.match((await head.get('/monitoring/alerts?status=any')).body, new RegExp(alert.reference));
+      // The home page counts open alerts; the staff alert only in the headteacher's count.
+      const openCount = async (agent: TestAgent) => Number(/data-qa="open-alerts">(\d+)</.exec((await agent.get('/')).body)?.[1]);
+      assert.equal(await openCount(head), (await openCount(dsl)) + 1);
       // Below severity 4: into the digest, the headteacher's.
       const sent = await haven.services.monitoring.sendDigest(schoolId);
       assert.ok(sent >= 1);

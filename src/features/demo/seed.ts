@@ -374,6 +374,8 @@ export async function seedDemoSchool(services: Services, options: { seed?: numbe
             eal: next() < 0.18,
             lookedAfter: next() < 0.01,
             misId: String(admission),
+            // The proxy user name each pupil signs in to the network with (key stage 1 and 2 have their own logins).
+            networkUsername: klass.year >= 1 ? `pupil${admission}` : null,
             startDate: `${thisYear - klass.year - 1}-09-01`,
           },
           context,
@@ -419,6 +421,7 @@ export async function seedDemoSchool(services: Services, options: { seed?: numbe
   await seedDemoAgreementsAndConsents(services, schoolId, next);
   await seedDemoFiltering(services, schoolId);
   await seedDemoVideoConferences(services, schoolId);
+  await seedDemoMonitoring(services, schoolId, next);
   return { schoolId, accounts, counts };
 }
 
@@ -688,4 +691,52 @@ async function seedDemoVideoConferences(services: Services, schoolId: string): P
     purpose: 'Shared reading with our partner class abroad',
     externalEndpoints: 'Partner primary school (fictional), Year 4 class, over the school’s conferencing account',
   });
+}
+
+/**
+ * A week of fictional web activity through the school's proxy, as a log shipper would send it: ordinary
+ * browsing, some blocked attempts, homework searches and a few that raise alerts — so the DSL has
+ * alerts to triage and the reports have something to show.
+ */
+async function seedDemoMonitoring(services: Services, schoolId: string, next: () => number): Promise<void> {
+  const context: AuditContext = { schoolId };
+  const pupils = (await services.people.list(schoolId, { kind: 'pupil', status: 'current' }, 1, 1000)).people.filter((pupil) => pupil.networkUsername);
+  const sites = ['learn-maths.example', 'spelling-games.example', 'encyclopedia.example', 'kids-news.example', 'times-tables.example', 'www.bbc.co.uk'];
+  const blockedSites = ['friendspace.example', 'spin-casino.example', 'battle-arena.example', 'shortclips.example', 'photoshare.example'];
+  const homework = ['volcanoes for kids', 'romans in britain', 'how do plants grow', 'times tables 7', 'rainforest animals', 'the water cycle'];
+  const concerning: Array<{ term: string; times: number }> = [
+    { term: 'how to kill myself', times: 1 },
+    { term: 'everyone hates me at school', times: 3 },
+    { term: 'someone online wants me to send pictures', times: 2 },
+  ];
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
+  const now = services.clock().getTime();
+  const lines: string[] = [];
+  const line = (at: number, client: string, user: string, url: string, code: string) =>
+    `${(at / 1000).toFixed(3)}    ${80 + Math.floor(next() * 400)} ${client} ${code} ${1000 + Math.floor(next() * 9000)} GET ${url} ${user} HIER_DIRECT/192.0.2.20 text/html`;
+  const search = (term: string) => `https://www.google.co.uk/search?q=${encodeURIComponent(term).replace(/%20/g, '+')}`;
+  const midnight = now - (now % 86_400_000);
+  for (let dayBack = 6; dayBack >= 1; dayBack -= 1) {
+    const morning = midnight - dayBack * 86_400_000 + 9 * 3_600_000;
+    for (let i = 0; i < 600; i += 1) {
+      const pupil = pick(pupils);
+      const at = morning + Math.floor(next() * 6 * 3_600_000);
+      const client = `10.20.${1 + Math.floor(next() * 20)}.${1 + Math.floor(next() * 200)}`;
+      const roll = next();
+      if (roll < 0.08) lines.push(line(at, client, pupil.networkUsername!, `http://${pick(blockedSites)}/`, 'TCP_DENIED/403'));
+      else if (roll < 0.15) lines.push(line(at, client, pupil.networkUsername!, search(pick(homework)), 'TCP_MISS/200'));
+      else lines.push(line(at, client, pupil.networkUsername!, `http://${pick(sites)}/${Math.floor(next() * 100)}`, 'TCP_MISS/200'));
+    }
+  }
+  for (const [index, item] of concerning.entries()) {
+    const pupil = pupils[(index * 37) % pupils.length]!;
+    const at = midnight - (index + 1) * 86_400_000 + (10 + index) * 3_600_000;
+    for (let time = 0; time < item.times; time += 1)
+      lines.push(line(at + time * 60_000, '10.20.4.9', pupil.networkUsername!, search(item.term), 'TCP_MISS/200'));
+  }
+  lines.push(line(midnight - 86_400_000 + 13 * 3_600_000, '10.20.7.7', '-', 'http://recruit-now.example/join', 'TCP_DENIED/403'));
+  lines.push(line(midnight - 2 * 86_400_000 + 14 * 3_600_000, '10.20.9.3', pupils[5]!.networkUsername!, 'http://adult-videos.example/', 'TCP_DENIED/403'));
+  lines.sort();
+  for (let from = 0, batch = 1; from < lines.length; from += 5000, batch += 1)
+    await services.monitoring.ingestBatch(context, { format: 'squid', source: 'demo-proxy', batchId: `demo-${batch}`, lines: lines.slice(from, from + 5000) });
 }

@@ -379,3 +379,14 @@ export async function volumes(db: DbOrTrx, schoolId: string) {
     alerts: Number(alerts.count),
   };
 }
+
+export async function openAlertCounts(db: DbOrTrx, schoolId: string, includeStaff: boolean) {
+  let query = db
+    .selectFrom('monitor_alerts')
+    .select([(eb) => eb.fn.countAll<number>().as('open'), (eb) => eb.fn.sum<number>(eb.case().when('severity', '>=', 4).then(1).else(0).end()).as('serious')])
+    .where('school_id', '=', schoolId)
+    .where('status', '=', 'open');
+  if (!includeStaff) query = query.where('about_staff', '=', 0);
+  const row = await query.executeTakeFirstOrThrow();
+  return { open: Number(row.open), serious: Number(row.serious ?? 0) };
+}

@@ -729,6 +729,11 @@ export function createMonitoringService(deps: {
       );
     },
 
+    /** Open alerts for the home page (counts only; alerts about staff counted for the headteacher alone). */
+    async openAlertCounts(context: AuditContext) {
+      return repository.openAlertCounts(db, context.schoolId, seesStaffAlerts(context.actor));
+    },
+
     /** A person's alerts for their chronology (only those the reader may see). */
     async alertsOfPerson(context: AuditContext, personId: string) {
       if (!can(context.actor, 'monitoring.alerts')) return [];
@@ -841,7 +846,7 @@ export function createMonitoringService(deps: {
         repository.blockedBy(db, schoolId, 'category', period.from, period.to),
         repository.blockedBy(db, schoolId, 'host', period.from, period.to, 20),
         repository.blockedBy(db, schoolId, 'group_code', period.from, period.to),
-        repository.blockedBy(db, schoolId, 'person_id', period.from, period.to, 30),
+        repository.blockedBy(db, schoolId, 'person_id', period.from, period.to, 10_000),
         repository.blockedBy(db, schoolId, 'day', period.from, period.to, 400),
         repository.alertsBy(db, schoolId, 'theme', fromAt, toAt, includeStaff),
         repository.alertsBy(db, schoolId, 'severity', fromAt, toAt, includeStaff),
@@ -853,6 +858,13 @@ export function createMonitoringService(deps: {
         schoolId,
         byPerson.map((row) => row.person_id).filter((id): id is string => id !== null),
       );
+      // By class: each person's blocked attempts under their class (staff and devices on their own lines).
+      const byClass = new Map<string, number>();
+      for (const row of byPerson) {
+        const person = row.person_id ? named.get(row.person_id) : undefined;
+        const label = person ? (person.kind === 'pupil' ? (person.className ?? 'No class') : 'Staff and others') : 'Devices without a user name';
+        byClass.set(label, (byClass.get(label) ?? 0) + Number(row.blocked));
+      }
       await audit.record(context, 'monitoring.report_read', null, period);
       return {
         byCategory: byCategory.map((row) => ({
@@ -861,7 +873,8 @@ export function createMonitoringService(deps: {
         })),
         byHost: byHost.map((row) => ({ label: row.host, blocked: Number(row.blocked) })),
         byGroup: byGroup.map((row) => ({ label: row.group_code, blocked: Number(row.blocked) })),
-        byPerson: byPerson.map((row) => ({
+        byClass: [...byClass].map(([label, blocked]) => ({ label, blocked })).sort((a, b) => b.blocked - a.blocked),
+        byPerson: byPerson.slice(0, 30).map((row) => ({
           label: row.person_id ? (named.get(row.person_id)?.displayName ?? 'Unknown person') : 'Devices without a user name',
           personId: row.person_id,
           blocked: Number(row.blocked),

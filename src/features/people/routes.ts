@@ -94,7 +94,14 @@ export function registerPeopleRoutes(app: HavenApp, services: Services): void {
       : null;
     const register = await people.rolesRegister(schoolId);
     const incidentPanel = allowed(request, 'incident.respond') ? await services.incidents.dashboard(auditContext(request)) : null;
-    return reply.render('features/people/views/home.njk', { title: 'Home', counts, incidentPanel, register: register.filter((entry) => entry.onPoster) });
+    const alertPanel = allowed(request, 'monitoring.alerts') ? await services.monitoring.openAlertCounts(auditContext(request)) : null;
+    return reply.render('features/people/views/home.njk', {
+      title: 'Home',
+      counts,
+      incidentPanel,
+      alertPanel,
+      register: register.filter((entry) => entry.onPoster),
+    });
   });
 
   app.get('/people', { config: { access: 'people.read' } }, async (request, reply) => {
