@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { TestAgent } from '../support/agent.js';
 import { buildTestHaven, type TestHaven } from '../support/app.js';
 import { dialects } from '../support/database.js';
-import { buildPupil, buildSchool } from '../support/factories.js';
+import type { Role } from '../../src/platform/roles.js';
+import { buildPupil, buildSchool, buildUser } from '../support/factories.js';
 
 for (const dialect of dialects()) {
   describe(`JSON API and tokens (${dialect})`, () => {
@@ -56,6 +57,28 @@ for (const dialect of dialects()) {
       assert.equal(revoked.statusCode, 401);
       const forged = await haven.app.inject({ method: 'GET', url: '/api/v1/groups', headers: { authorization: `Bearer ${token.slice(0, -4)}AAAA` } });
       assert.equal(forged.statusCode, 401);
+    });
+
+    it('lets the technician give a token the proxy scopes no role holds, and nobody else beyond their work', async () => {
+      const { schoolId } = await buildSchool(haven.services);
+      const actorOf = (userId: string, roles: Role[]) => ({ schoolId, actor: { kind: 'user' as const, schoolId, userId, displayName: 'Someone', roles } });
+      const technician = await buildUser(haven.services, schoolId, ['technician']);
+      const teacher = await buildUser(haven.services, schoolId, ['staff']);
+      const made = await haven.services.apiTokens.create(
+        schoolId,
+        { name: 'Proxy', scopes: ['filtering.decide', 'monitoring.ingest'] },
+        actorOf(technician.userId, ['technician']),
+      );
+      assert.match(made.token, /^hvn\./);
+      await assert.rejects(
+        haven.services.apiTokens.create(schoolId, { name: 'Proxy', scopes: ['monitoring.ingest'] }, actorOf(teacher.userId, ['staff'])),
+        /There is a problem with the token details/,
+      );
+      await assert.rejects(
+        haven.services.apiTokens.create(schoolId, { name: 'Reader', scopes: ['incidents.read'] }, actorOf(technician.userId, ['technician'])),
+        /There is a problem with the token details/,
+        'a technician never reads incidents, so cannot give a token that does',
+      );
     });
 
     it('validates query parameters with a JSON error', async () => {

@@ -20,7 +20,14 @@ function summary(entries: readonly PhraseEntry[], text: string, threshold = defa
 describe('reading a phrase list', () => {
   it('reads single phrases and combinations, skipping comments and blank lines', () => {
     const { entries, errors } = parsePhraseList(
-      ['# a comment', '', 'suicide | 15 | 5 | kill myself', '   # indented comment', 'suicide | 15 | 5 | how to + noose', 'self_harm | -2 | 1 | first aid'].join('\n'),
+      [
+        '# a comment',
+        '',
+        'suicide | 15 | 5 | kill myself',
+        '   # indented comment',
+        'suicide | 15 | 5 | how to + noose',
+        'self_harm | -2 | 1 | first aid',
+      ].join('\n'),
     );
     assert.deepEqual(errors, []);
     assert.deepEqual(entries, [
@@ -72,7 +79,9 @@ describe('reading a phrase list', () => {
   });
 
   it('refuses a phrase listed twice for the same theme, even written differently', () => {
-    const { entries, errors } = parsePhraseList('self_harm | 15 | 3 | self harm\nsuicide | 15 | 3 | self harm\n\nself_harm | 10 | 2 | Self-Harm\nsuicide | 5 | 5 | noose + how to\nsuicide | 5 | 5 | how to + noose');
+    const { entries, errors } = parsePhraseList(
+      'self_harm | 15 | 3 | self harm\nsuicide | 15 | 3 | self harm\n\nself_harm | 10 | 2 | Self-Harm\nsuicide | 5 | 5 | noose + how to\nsuicide | 5 | 5 | how to + noose',
+    );
     assert.deepEqual(errors, [
       { line: 4, message: 'the same phrase for self_harm is already on line 1' },
       { line: 6, message: 'the same combination for suicide is already on line 5' },
@@ -81,7 +90,8 @@ describe('reading a phrase list', () => {
   });
 
   it('never throws, whatever it is given', () => {
-    for (const text of ['', '|||', '\u0000', '| | | |', 'suicide | 15 | 5 | +', 'x'.repeat(10_000), '\n'.repeat(1000)]) assert.doesNotThrow(() => parsePhraseList(text));
+    for (const text of ['', '|||', '\u0000', '| | | |', 'suicide | 15 | 5 | +', 'x'.repeat(10_000), '\n'.repeat(1000)])
+      assert.doesNotThrow(() => parsePhraseList(text));
   });
 });
 
@@ -162,6 +172,12 @@ describe('matching phrases', () => {
       assert.deepEqual(summary(entries, text), [['suicide', 10, 5]], text);
   });
 
+  it('matches phrases in other scripts', () => {
+    const entries = [buildEntry({ theme: 'bullying', parts: ['меня все ненавидят'], severity: 2 })];
+    assert.deepEqual(summary(entries, 'Меня ВСЕ ненавидят!'), [['bullying', 10, 2]]);
+    assert.deepEqual(summary(entries, 'меня все любят'), []);
+  });
+
   it('lowers the score and the severity by one when a negative context matches', () => {
     const entries = [buildEntry({ parts: ['self harm'], weight: 15, severity: 4 }), buildEntry({ parts: ['helpline'], weight: -2, severity: 1 })];
     assert.deepEqual(summary(entries, 'self harm'), [['self_harm', 15, 4]]);
@@ -228,8 +244,8 @@ describe('matching phrases', () => {
     const syllables = ['ka', 'lo', 'mi', 'ne', 'ru', 'ta', 'vo', 'sé', 'pi', 'do', 'be', 'gu'];
     let seed = 7;
     const random = (n: number) => {
-      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-      return seed % n;
+      seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+      return (seed >>> 8) % n;
     };
     const word = () => syllables[random(12)]! + syllables[random(12)]! + (random(3) === 0 ? syllables[random(12)]! : '');
     const phrase = () => Array.from({ length: 1 + random(3) }, word).join(' ');
@@ -255,7 +271,7 @@ describe('matching phrases', () => {
       }),
     );
     let matchedTexts = 0;
-    for (let i = 0; i < 2000; i += 1) {
+    for (let i = 0; i < 500; i += 1) {
       const words = Array.from({ length: 1 + random(12) }, () => (random(4) === 0 ? entries[random(5000)]!.parts[0]! : word()));
       const text = normaliseText(words.join(' '));
       const expected = entries.filter((_, index) => forms[index]!.every((alternatives) => alternatives.some((form) => text.includes(form))));
@@ -263,7 +279,7 @@ describe('matching phrases', () => {
       assert.deepEqual(actual, expected, text);
       if (actual.length > 0) matchedTexts += 1;
     }
-    assert.ok(matchedTexts > 500, `only ${matchedTexts} texts matched anything`);
+    assert.ok(matchedTexts > 100, `only ${matchedTexts} texts matched anything`);
   });
 });
 

@@ -123,13 +123,17 @@ export function parsePhraseList(text: string): { entries: PhraseEntry[]; errors:
 /** The text form of entries, one line each, that parsePhraseList reads back to the same entries. */
 export function formatPhraseList(entries: readonly PhraseEntry[]): string {
   // "|", "+" and line breaks are punctuation to the matcher, so replacing them keeps what matches.
-  const clean = (part: string) => part.replace(/[|+\r\n]+/g, ' ').trim().replace(/\s+/g, ' ');
+  const clean = (part: string) =>
+    part
+      .replace(/[|+\r\n]+/g, ' ')
+      .trim()
+      .replace(/\s+/g, ' ');
   return entries.map((entry) => `${entry.theme} | ${entry.weight} | ${entry.severity} | ${entry.parts.map(clean).join(' + ')}\n`).join('');
 }
 
 /** The text form of one entry's phrase, as shown in ThemeScore.matched. */
 export function phraseText(entry: PhraseEntry): string {
-  return entry.parts.join(' + ');
+  return entry.parts.length === 1 ? entry.parts[0]! : entry.parts.join(' + ');
 }
 
 /** Multi-word phrases also match written as one word ("selfharm", "#killmyself", or "k i l l m y s e l f" joined by normaliseText) from this many letters up. */

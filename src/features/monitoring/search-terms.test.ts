@@ -16,7 +16,12 @@ const extractionCases: ExtractionCase[] = [
   { name: 'Google web search', host: 'www.google.com', rest: '/search?q=volcano+facts&hl=en', expected: found('google', 'volcano facts') },
   { name: 'Google on a country domain', host: 'www.google.co.uk', rest: '/search?client=firefox&q=tudor%20houses', expected: found('google', 'tudor houses') },
   { name: 'Google on google.com.au', host: 'google.com.au', rest: '/search?q=koala', expected: found('google', 'koala') },
-  { name: 'Google image search (tbm=isch) is a search', host: 'www.google.com', rest: '/search?tbm=isch&q=red+pandas', expected: found('google', 'red pandas') },
+  {
+    name: 'Google image search (tbm=isch) is a search',
+    host: 'www.google.com',
+    rest: '/search?tbm=isch&q=red+pandas',
+    expected: found('google', 'red pandas'),
+  },
   { name: 'Google with the port still on the rest', host: 'www.google.com', rest: ':443/search?q=rivers', expected: found('google', 'rivers') },
   { name: 'Google Maps is not a search', host: 'www.google.com', rest: '/maps?q=10+downing+street', expected: null },
   { name: 'Google Maps path search is not a search', host: 'www.google.com', rest: '/maps/search/library/?q=x', expected: null },
@@ -35,7 +40,12 @@ const extractionCases: ExtractionCase[] = [
   { name: 'a bad escape (%zz) stays literal', host: 'www.google.com', rest: '/search?q=100%zz+sure', expected: found('google', '100%zz sure') },
   { name: 'a bad escape beside a good one', host: 'www.google.com', rest: '/search?q=caf%C3%A9+50%+off', expected: found('google', 'café 50% off') },
   { name: 'broken UTF-8 becomes the replacement character', host: 'www.google.com', rest: '/search?q=na%C3ve', expected: found('google', 'na\ufffdve') },
-  { name: 'spaces around the term are trimmed and runs collapsed', host: 'www.google.com', rest: '/search?q=++rain++forest++', expected: found('google', 'rain forest') },
+  {
+    name: 'spaces around the term are trimmed and runs collapsed',
+    host: 'www.google.com',
+    rest: '/search?q=++rain++forest++',
+    expected: found('google', 'rain forest'),
+  },
   { name: 'control characters become spaces', host: 'www.google.com', rest: '/search?q=line%0Abreak%00here', expected: found('google', 'line break here') },
   { name: 'the fragment is not part of the term', host: 'www.google.com', rest: '/search?q=owls#top', expected: found('google', 'owls') },
   // Other engines
@@ -55,8 +65,18 @@ const extractionCases: ExtractionCase[] = [
   { name: 'YouTube results', host: 'www.youtube.com', rest: '/results?search_query=times+tables+song', expected: found('youtube', 'times tables song') },
   { name: 'YouTube mobile results', host: 'm.youtube.com', rest: '/results?search_query=minecraft', expected: found('youtube', 'minecraft') },
   { name: 'a YouTube video is not a search', host: 'www.youtube.com', rest: '/watch?v=abc123&q=x', expected: null },
-  { name: 'Wikipedia index.php search', host: 'en.wikipedia.org', rest: '/w/index.php?search=photosynthesis&title=Special%3ASearch', expected: found('wikipedia', 'photosynthesis') },
-  { name: 'Wikipedia Special:Search', host: 'en.m.wikipedia.org', rest: '/wiki/Special:Search?search=great+fire+of+london', expected: found('wikipedia', 'great fire of london') },
+  {
+    name: 'Wikipedia index.php search',
+    host: 'en.wikipedia.org',
+    rest: '/w/index.php?search=photosynthesis&title=Special%3ASearch',
+    expected: found('wikipedia', 'photosynthesis'),
+  },
+  {
+    name: 'Wikipedia Special:Search',
+    host: 'en.m.wikipedia.org',
+    rest: '/wiki/Special:Search?search=great+fire+of+london',
+    expected: found('wikipedia', 'great fire of london'),
+  },
   { name: 'Wikipedia title search API is not a search', host: 'en.wikipedia.org', rest: '/w/rest.php/v1/search/title?q=photo&limit=10', expected: null },
   { name: 'Wikipedia opensearch API is not a search', host: 'en.wikipedia.org', rest: '/w/api.php?action=opensearch&search=photo', expected: null },
   { name: 'Startpage uses query', host: 'www.startpage.com', rest: '/do/search?query=rainbows', expected: found('startpage', 'rainbows') },
@@ -71,7 +91,12 @@ const extractionCases: ExtractionCase[] = [
   // Generic rule
   { name: 'a site search page', host: 'www.bbc.co.uk', rest: '/search?q=bitesize+fractions', expected: found('bbc.co.uk', 'bitesize fractions') },
   { name: 'a site search on the root', host: 'library.example.org', rest: '/?q=poetry', expected: found('library.example.org', 'poetry') },
-  { name: 'a site search with query', host: 'shop.example.com', rest: '/search/results?query=school+shoes', expected: found('shop.example.com', 'school shoes') },
+  {
+    name: 'a site search with query',
+    host: 'shop.example.com',
+    rest: '/search/results?query=school+shoes',
+    expected: found('shop.example.com', 'school shoes'),
+  },
   { name: 'a site search with search on the root', host: 'www.example.net', rest: '/?search=maths+games', expected: found('example.net', 'maths games') },
   { name: 'a search page in PHP', host: 'www.example.org', rest: '/site-search.php?q=uniform', expected: found('example.org', 'uniform') },
   { name: 'q on a page that is not a search', host: 'www.example.org', rest: '/products?q=shoes', expected: null },
@@ -111,8 +136,7 @@ describe('extracting the search from a URL', () => {
   });
 
   it('decodes without ever throwing', () => {
-    for (const raw of ['%', '%%', '%e', '%E2%80', '%ED%A0%80', '%FF%FE', '100%', '+%+', 'a%2', '%uD83D'])
-      assert.doesNotThrow(() => decodeComponent(raw), raw);
+    for (const raw of ['%', '%%', '%e', '%E2%80', '%ED%A0%80', '%FF%FE', '100%', '+%+', 'a%2', '%uD83D']) assert.doesNotThrow(() => decodeComponent(raw), raw);
     assert.equal(decodeComponent('%'), '%');
     assert.equal(decodeComponent('a%2'), 'a%2');
     assert.equal(decodeComponent('%E2%80'), '\ufffd');
@@ -180,7 +204,7 @@ describe('normalising text for matching', () => {
     ['gives an empty string for text with no words', ' ?! 😀 ', ''],
     ['turns punctuation and symbols into spaces', 'fish&chips, please. (now)', ' fish chips please now '],
     ['turns emoji into spaces', 'sad😢face', ' sad face '],
-    ['removes apostrophes instead of splitting words', 'don’t can\'t won`t', ' dont cant wont '],
+    ['removes apostrophes instead of splitting words', "don’t can't won`t", ' dont cant wont '],
     ['strips diacritics', 'Crème Brûlée naïve', ' creme brulee naive '],
     ['spells out letters NFD keeps whole', 'Straße Øresund Łódź Æsop', ' strasse oresund lodz aesop '],
     ['folds full-width letters (NFKC)', 'ｓｅｌｆ　ｈａｒｍ', ' self harm '],
@@ -207,5 +231,4 @@ describe('normalising text for matching', () => {
     it(name, () => {
       assert.equal(normaliseText(input), expected);
     });
-
 });

@@ -80,11 +80,12 @@ const engines: readonly Engine[] = [
 const genericParams = ['q', 'query', 'search'] as const;
 const genericPath = /^\/$|search/;
 /** Paths of machine endpoints that take a `q` too: suggestions, autocomplete, JSON/XML APIs. */
-const apiPath = /(?:^|[/._-])(?:api|apis|ajax|xhr|rpc|rest|graphql|json|xml|suggest\w*|autocomplete\w*|autosuggest\w*|complete|completion|typeahead|ac|v\d+|wp-json)(?:$|[/._-])/;
+const apiPath =
+  /(?:^|[/._-])(?:api|apis|ajax|xhr|rpc|rest|graphql|json|xml|suggest\w*|autocomplete\w*|autosuggest\w*|complete|completion|typeahead|ac|v\d+|wp-json)(?:$|[/._-])/;
 const apiHost = /^(?:api|apis|suggest\w*|autocomplete|ac|clients\d*|cdn)[.-]/;
 /** Parameters only machine requests carry. */
 const apiParams = new Set(['callback', 'jsonp', 'api_key', 'apikey', 'key', 'access_token', 'token', 'format', 'output', 'alt']);
-const hasLetter = /\p{L}/u;
+const anyLetter = /\p{L}/u;
 
 /** Every parameter name some rule reads; `mayBeSearch` must agree with this list. */
 const searchParamNames: readonly string[] = [...new Set([...engines.flatMap((engine) => engine.params), ...genericParams])];
@@ -122,7 +123,7 @@ export function extractSearch(host: string, rest: string): ExtractedSearch | nul
     const term = termOf(query, name);
     if (!term) continue;
     // A redirector's target or a number (page, id) is not something a person typed into a search box.
-    if (term.length < 2 || !hasLetter.test(term) || /^(?:[a-z][a-z0-9+.-]*:\/\/|www\.)/i.test(term)) return null;
+    if (term.length < 2 || !anyLetter.test(term) || /^(?:[a-z][a-z0-9+.-]*:\/\/|www\.)/i.test(term)) return null;
     return { engine: bareHost.startsWith('www.') ? bareHost.slice(4) : bareHost, term };
   }
   return null;
@@ -181,7 +182,7 @@ function hexValue(code: number): number {
 /** Percent-decoding byte by byte: a `%` not followed by two hex digits stays literal; invalid UTF-8 becomes U+FFFD. */
 function lenientDecode(text: string): string {
   const bytes: number[] = [];
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const code = text.charCodeAt(i);
     if (code === 37) {
       const high = hexValue(text.charCodeAt(i + 1));
@@ -258,17 +259,48 @@ const combiningMarks = /\p{M}+/gu;
 /** Letters NFD does not take apart. */
 const otherLetters: Readonly<Record<string, string>> = { ß: 'ss', ø: 'o', ł: 'l', đ: 'd', ð: 'd', æ: 'ae', œ: 'oe', þ: 'th', ı: 'i' };
 const otherLetterPattern = /[ßøłđðæœþı]/g;
+const letter = /^\p{L}$/u;
+const digit = /^\p{N}$/u;
+
+// Character classes for the scan, by char code (ASCII) — other characters are classified with letter/digit.
+const otherChar = 0;
+const letterChar = 1;
+const digitChar = 2;
+/** `@ $ !`: letters in leetspeak, nothing otherwise. */
+const leetChar = 3;
 /** Apostrophes vanish rather than split a word, so "don't", "don’t" and "dont" are one word. */
-const apostrophes = /['\u2018\u2019\u02bc\u0060\u00b4]/g;
-/** A word: letters and digits, plus the symbols leetspeak uses as letters. Everything else separates words. */
-const wordPattern = /[\p{L}\p{N}@$!]+/gu;
-/** What may stand between the letters of a spaced-out word: "s u i", "s.u.i", "s-u-i", "s_u_i", "s*u*i". */
-const spacingGap = /^[\s.\-_*\u00b7\u2022]{1,3}$/;
+const apostropheChar = 4;
+/** May stand between the letters of a spaced-out word: "s u i", "s.u.i", "s-u-i", "s_u_i", "s*u*i". */
+const gapChar = 5;
+const asciiClass = new Uint8Array(128);
+const setClass = (chars: string, kind: number) => {
+  for (const char of chars) asciiClass[char.charCodeAt(0)] = kind;
+};
+setClass('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ', letterChar);
+setClass('0123456789', digitChar);
+setClass('@$!', leetChar);
+setClass("'`", apostropheChar);
+setClass(' \t\n\r\v\f.-_*', gapChar);
+
+function classOf(code: number, char: string): number {
+  if (code < 128) return asciiClass[code]!;
+  if (code === 0x2018 || code === 0x2019 || code === 0x02bc || code === 0x00b4) return apostropheChar;
+  if (code === 0x00b7 || code === 0x2022 || code === 0x00a0 || code === 0x3000 || (code >= 0x2000 && code <= 0x200a)) return gapChar;
+  if (letter.test(char)) return letterChar;
+  if (digit.test(char)) return digitChar;
+  return otherChar;
+}
+
 const leet: Readonly<Record<string, string>> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's', '!': 'i' };
-const leetChars = /[013457@$!]/;
-const symbolsOnly = /[@$!]/g;
-const repeatedLetters = /(\p{L})\1{2,}/gu;
-const oneRepeatedLetter = /^(\p{L})\1{2,}$/u;
+
+interface Word {
+  text: string;
+  /** In characters (code points). */
+  length: number;
+  hasLetter: boolean;
+  /** Whether the gap before it allows joining with the word before (only gap characters, 1–3 of them). */
+  joinable: boolean;
+}
 
 function isPlainAscii(text: string): boolean {
   for (let i = 0; i < text.length; i += 1) if (text.charCodeAt(i) > 127) return false;
@@ -280,10 +312,11 @@ function isPlainAscii(text: string): boolean {
  * 1. Unicode NFKC (full-width "ｓｅｌｆ" → "self", ligatures), lower case, diacritics removed
  *    (NFD, combining marks dropped; ß/ø/ł/æ/œ/þ/ð/đ/ı spelled out), apostrophes removed.
  * 2. Words are runs of letters, digits and `@ $ !`; everything else (punctuation, symbols, emoji) separates.
- * 3. Spacing tricks: 3 or more one-character words separated only by spaces, dots, dashes, underscores or
- *    asterisks are joined ("s u i c i d e", "s.u.i.c.i.d.e", "s-u-i-c-i-d-e" → "suicide").
- * 4. Leetspeak, only in words that contain a letter, so "2024" and "year 5" stay numbers:
- *    0→o 1→i 3→e 4→a 5→s 7→t @→a $→s, and `!`→i inside a word ("k!ll"; a leading or trailing `!` is dropped).
+ * 3. Spacing tricks: 3 or more one-character words separated only by 1–3 spaces, dots, dashes, underscores
+ *    or asterisks are joined ("s u i c i d e", "s.u.i.c.i.d.e", "s-u-i-c-i-d-e" → "suicide").
+ * 4. Leetspeak, only in words that contain a letter, so "2024" and "year 5" stay numbers (but "y5"
+ *    becomes "ys"): 0→o 1→i 3→e 4→a 5→s 7→t @→a $→s, and `!`→i inside a word ("k!ll"; a leading
+ *    or trailing `!` is dropped). In words without letters `@ $ !` are dropped.
  * 5. A letter repeated 3 or more times becomes one ("diiiie" → "die", "killl" → "kil"): a simple rule that
  *    catches stretched words, at the cost of missing a stretched double letter. A word that is one letter
  *    repeated ("kkk", "xxxx") becomes that letter three times instead, so such words can still be listed.
@@ -291,66 +324,118 @@ function isPlainAscii(text: string): boolean {
  *    only. Text with no words gives "".
  */
 export function normaliseText(text: string): string {
-  let folded = isPlainAscii(text)
-    ? text.toLowerCase()
+  const folded = isPlainAscii(text)
+    ? text
     : text
         .normalize('NFKC')
         .toLowerCase()
         .normalize('NFD')
         .replace(combiningMarks, '')
-        .replace(otherLetterPattern, (letter) => otherLetters[letter] ?? letter);
-  folded = folded.replace(apostrophes, '');
+        .replace(otherLetterPattern, (char) => otherLetters[char] ?? char);
 
-  const words: string[] = [];
-  /** joinable[i]: word i is one character and the gap before it allows joining with word i − 1. */
-  const joinable: boolean[] = [];
-  let last = 0;
-  wordPattern.lastIndex = 0;
-  for (let match = wordPattern.exec(folded); match !== null; match = wordPattern.exec(folded)) {
-    const word = match[0];
-    joinable.push(words.length > 0 && spacingGap.test(folded.slice(last, match.index)));
-    words.push(word);
-    last = match.index + word.length;
-  }
-
-  const joined: string[] = [];
-  for (let i = 0; i < words.length; ) {
-    let end = i;
-    if (isOneCharacter(words[i]!)) while (end + 1 < words.length && joinable[end + 1] && isOneCharacter(words[end + 1]!)) end += 1;
-    if (end - i >= 2) {
-      joined.push(words.slice(i, end + 1).join(''));
-      i = end + 1;
-    } else {
-      joined.push(words[i]!);
-      i += 1;
+  const words: Word[] = [];
+  let word = '';
+  let length = 0;
+  let hasLetter = false;
+  let gap = 0;
+  let gapOnlySpacing = true;
+  const endWord = () => {
+    if (length === 0) return;
+    words.push({ text: word, length, hasLetter, joinable: words.length > 0 && gapOnlySpacing && gap >= 1 && gap <= 3 });
+    word = '';
+    length = 0;
+    hasLetter = false;
+    gap = 0;
+    gapOnlySpacing = true;
+  };
+  for (let i = 0; i < folded.length;) {
+    const code = folded.codePointAt(i)!;
+    const size = code > 0xffff ? 2 : 1;
+    const char = size === 1 ? folded[i]! : folded.slice(i, i + 2);
+    i += size;
+    const kind = classOf(code, char);
+    if (kind === letterChar || kind === digitChar || kind === leetChar) {
+      // Upper-case ASCII is folded here; other text was lower-cased above.
+      word += code >= 65 && code <= 90 ? String.fromCharCode(code + 32) : char;
+      length += 1;
+      if (kind === letterChar) hasLetter = true;
+    } else if (kind !== apostropheChar) {
+      endWord();
+      gap += 1;
+      if (kind !== gapChar) gapOnlySpacing = false;
     }
   }
+  endWord();
 
   let out = '';
-  for (const word of joined) {
-    const plain = unLeet(word);
-    if (plain === '') continue;
-    const collapsed = oneRepeatedLetter.test(plain) ? plain.slice(0, 1).repeat(3) : plain.replace(repeatedLetters, '$1');
-    out += ` ${collapsed}`;
+  for (let i = 0; i < words.length;) {
+    let end = i;
+    if (words[i]!.length === 1) while (end + 1 < words.length && words[end + 1]!.joinable && words[end + 1]!.length === 1) end += 1;
+    let plain: string;
+    if (end - i >= 2) {
+      const run = words.slice(i, end + 1);
+      plain = unLeet(
+        run.map((part) => part.text).join(''),
+        run.some((part) => part.hasLetter),
+      );
+      i = end + 1;
+    } else {
+      plain = unLeet(words[i]!.text, words[i]!.hasLetter);
+      i += 1;
+    }
+    if (plain !== '') out += ` ${collapseRepeats(plain)}`;
   }
   return out === '' ? '' : `${out} `;
 }
 
-function isOneCharacter(word: string): boolean {
-  return word.length === 1 || (word.length === 2 && word.codePointAt(0)! > 0xffff);
-}
-
-function unLeet(word: string): string {
-  if (!hasLetter.test(word)) return word.replace(symbolsOnly, '');
-  if (!leetChars.test(word)) return word;
+function unLeet(word: string, hasLetter: boolean): string {
   let start = 0;
   let end = word.length;
-  while (start < end && word.charCodeAt(start) === 33) start += 1;
-  while (end > start && word.charCodeAt(end - 1) === 33) end -= 1;
+  if (hasLetter) {
+    while (start < end && word.charCodeAt(start) === 33) start += 1;
+    while (end > start && word.charCodeAt(end - 1) === 33) end -= 1;
+  }
   let out = '';
+  let changed = start !== 0 || end !== word.length;
   for (let i = start; i < end; i += 1) {
     const char = word[i]!;
-    out += leet[char] ?? char;
+    const code = char.charCodeAt(0);
+    if (code === 64 || code === 36 || code === 33) {
+      changed = true;
+      if (hasLetter) out += leet[char]!;
+    } else if (hasLetter && (code === 48 || code === 49 || code === 51 || code === 52 || code === 53 || code === 55)) {
+      changed = true;
+      out += leet[char]!;
+    } else out += char;
+  }
+  return changed ? out : word;
+}
+
+/** Runs of 3+ of one letter become one letter; a word that is a single letter repeated becomes three of it. */
+function collapseRepeats(word: string): string {
+  let run = 1;
+  let has = false;
+  for (let i = 1; i < word.length; i += 1) {
+    if (word.charCodeAt(i) === word.charCodeAt(i - 1)) {
+      run += 1;
+      if (run >= 3) has = true;
+    } else run = 1;
+  }
+  if (!has) return word;
+  const first = word[0]!;
+  if (isLetterText(first) && [...word].every((char) => char === first)) return first.repeat(3);
+  let out = '';
+  for (let i = 0; i < word.length;) {
+    const char = word[i]!;
+    let j = i + 1;
+    while (j < word.length && word[j] === char) j += 1;
+    out += j - i >= 3 && isLetterText(char) ? char : word.slice(i, j);
+    i = j;
   }
   return out;
+}
+
+function isLetterText(char: string): boolean {
+  const code = char.charCodeAt(0);
+  return code < 128 ? asciiClass[code] === letterChar : letter.test(char);
 }
