@@ -9,7 +9,9 @@
  * Formats:
  *
  * - `squid`: Squid's native access.log, `%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt`,
- *   fields separated by runs of spaces; extra trailing fields (a customised `logformat`) are ignored.
+ *   fields separated by runs of spaces; extra trailing fields (a customised `logformat`) are ignored. The
+ *   URL ends at the next space (Squid strips or escapes whitespace in the URLs it logs) and the user is
+ *   URL-escaped (`%[un`), so `userText` decodes it.
  *   Blocked when the result code contains `DENIED` (`TCP_DENIED/403`, `TCP_DENIED_REPLY/403`, …).
  *
  * - `e2guardian`: `logfileformat = 8` (tab-separated; 5, 6 and 7 share the layout and are read too).
@@ -49,15 +51,7 @@ export const logFormats: readonly LogFormat[] = Object.freeze(['squid', 'e2guard
 
 /** Why a line was refused: short, fixed texts (never any of the line's content, which may be personal). */
 export type LineRefusal =
-  | 'empty line'
-  | 'too few fields'
-  | 'bad time'
-  | 'bad duration'
-  | 'bad status'
-  | 'bad size'
-  | 'no URL'
-  | 'unknown format'
-  | 'unreadable line';
+  'empty line' | 'too few fields' | 'bad time' | 'bad duration' | 'bad status' | 'bad size' | 'no URL' | 'unknown format' | 'unreadable line';
 
 /** Lines longer than this are handed on cut by `LineSplitter`. */
 export const maxLineBytes = 64 * 1024;
@@ -206,26 +200,24 @@ function epochMs(b: Uint8Array, s: number, e: number): number {
   let i = s;
   for (; i < e; i += 1) {
     const c = b[i]!;
-    if (c === DOT) break;
-    if (c < ZERO || c > NINE) return -1;
+    if (c < ZERO || c > NINE) break;
     seconds = seconds * 10 + (c - ZERO);
   }
-  const secondDigits = i - s;
-  if (secondDigits === 0 || secondDigits > 12) return -1;
+  if (i === s || i - s > 12) return -1;
+  if (i === e) return seconds * 1000;
+  if (b[i] !== DOT) return -1;
+  i += 1;
+  const fraction = i;
   let ms = 0;
-  if (i < e) {
-    i += 1; // the dot
-    if (i === e) return -1;
-    let scale = 100;
-    for (; i < e; i += 1) {
-      const c = b[i]!;
-      if (c < ZERO || c > NINE) return -1;
-      ms += (c - ZERO) * scale;
-      scale = scale / 10;
-    }
-    ms = Math.floor(ms);
+  for (; i < e; i += 1) {
+    const c = b[i]!;
+    if (c < ZERO || c > NINE) return -1;
+    // Digits past the milliseconds are dropped (truncated, as Squid's own %03tu is).
+    if (i - fraction < 3) ms = ms * 10 + (c - ZERO);
   }
-  return seconds * 1000 + ms;
+  const kept = i - fraction;
+  if (kept === 0) return -1;
+  return seconds * 1000 + (kept === 1 ? ms * 100 : kept === 2 ? ms * 10 : ms);
 }
 
 /** Whether b[s, e) contains the ASCII bytes of "DENIED". */
@@ -236,6 +228,13 @@ function hasDenied(b: Uint8Array, s: number, e: number): boolean {
   return false;
 }
 
+/** Whether b[s, e) holds exactly the given ASCII text. */
+function isAscii(b: Uint8Array, s: number, e: number, text: string): boolean {
+  if (e - s !== text.length) return false;
+  for (let i = 0; i < text.length; i += 1) if (b[s + i] !== text.charCodeAt(i)) return false;
+  return true;
+}
+
 /** Whether two byte ranges hold the same bytes. */
 function sameBytes(b: Uint8Array, s1: number, e1: number, s2: number, e2: number): boolean {
   if (e1 - s1 !== e2 - s2) return false;
@@ -243,20 +242,91 @@ function sameBytes(b: Uint8Array, s1: number, e1: number, s2: number, e2: number
   return true;
 }
 
+/**
+ * Where the field read by the last `read…` call ended ([0]): a second result without allocating. A typed
+ * array rather than a module-level `let`, which V8 reads with a check for "not yet initialised" each time.
+ */
+const scanned = new Int32Array(1);
+
+/** Skips the blanks before a field (any byte up to the space: Squid pads with runs of them). */
+function skipBlanks(b: Uint8Array, i: number, e: number): number {
+  while (i < e && b[i]! <= SPACE) i += 1;
+  return i;
+}
+
+/** Reads a field of any content from i; its end goes to scanned[0]. */
+function readField(b: Uint8Array, i: number, e: number): void {
+  while (i < e && b[i]! > SPACE) i += 1;
+  scanned[0] = i;
+}
+
+/** Reads a count (digits, or "-" for none) from i as it scans the field: its value, or -1; its end goes to scanned[0]. */
+function readCount(b: Uint8Array, i: number, e: number): number {
+  const start = i;
+  let value = 0;
+  for (; i < e; i += 1) {
+    const c = b[i]!;
+    if (c < ZERO || c > NINE) break;
+    value = value * 10 + (c - ZERO);
+  }
+  if (i < e && b[i]! > SPACE) {
+    const dash = i === start && b[i] === DASH && (i + 1 === e || b[i + 1]! <= SPACE);
+    readField(b, i, e);
+    return dash ? 0 : -1;
+  }
+  scanned[0] = i;
+  return i > start && i - start <= 15 ? value : -1;
+}
+
+/** Reads the time (`1764672000.123`) from i as it scans the field: epoch ms, or -1; its end goes to scanned[0]. */
+function readTime(b: Uint8Array, i: number, e: number): number {
+  const start = i;
+  while (i < e && b[i]! > SPACE) i += 1;
+  scanned[0] = i;
+  return epochMs(b, start, i);
+}
+
 // Squid native: time elapsed client code/status bytes method URL user hierarchy/peer type [extras…]
 function parseSquid(b: Uint8Array, s: number, e: number, out: LogLine): LineRefusal | null {
-  // The first eight fields, up to the user, in one inline loop (V8 stops inlining helper calls long
-  // before eight). Any byte above the space belongs to a field: one comparison per byte.
-  let i = s;
-  for (let n = 0; n < 8; n += 1) {
-    while (i < e && b[i]! <= SPACE) i += 1;
-    if (i >= e) return 'too few fields';
-    fieldStart[n] = i;
-    while (i < e && b[i]! > SPACE) i += 1;
-    fieldEnd[n] = i;
-  }
-  const userStart = fieldStart[7]!;
-  const userEnd = fieldEnd[7]!;
+  // One pass over the first eight fields, up to the user, reading the counts as they are scanned; what
+  // is wrong with a field is told only once the line is known to have all its fields.
+  const time = readTime(b, s, e);
+  let i = skipBlanks(b, scanned[0]!, e);
+  if (i >= e) return 'too few fields';
+  const elapsed = readCount(b, i, e);
+  i = skipBlanks(b, scanned[0]!, e);
+  if (i >= e) return 'too few fields';
+  const clientStart = i;
+  readField(b, i, e);
+  const clientEnd = scanned[0]!;
+  i = skipBlanks(b, clientEnd, e);
+  if (i >= e) return 'too few fields';
+  // code/status: TCP_MISS/200, TCP_DENIED/403, NONE_NONE/000 (aborted or unanswered: status unknown).
+  const codeStart = i;
+  while (i < e && b[i]! > SPACE && b[i] !== SLASH) i += 1;
+  const slash = i;
+  readField(b, i, e);
+  const codeEnd = scanned[0]!;
+  i = skipBlanks(b, codeEnd, e);
+  if (i >= e) return 'too few fields';
+  const size = readCount(b, i, e);
+  i = skipBlanks(b, scanned[0]!, e);
+  if (i >= e) return 'too few fields';
+  const methodStart = i;
+  readField(b, i, e);
+  const methodEnd = scanned[0]!;
+  i = skipBlanks(b, methodEnd, e);
+  if (i >= e) return 'too few fields';
+  // The URL, often long: its end is found natively. Squid escapes whitespace inside a logged URL, so the
+  // next space ends it.
+  const urlStart = i;
+  const space = b.indexOf(SPACE, i);
+  const urlEnd = space === -1 || space > e ? e : space;
+  i = skipBlanks(b, urlEnd, e);
+  if (i >= e) return 'too few fields';
+  const userStart = i;
+  readField(b, i, e);
+  const userEnd = scanned[0]!;
   // Hierarchy/peer and MIME type must follow, perhaps with extra fields after them. Rather than walk
   // them all, step back over the last field from the end: at least one more field must lie between it
   // and the user.
@@ -265,34 +335,24 @@ function parseSquid(b: Uint8Array, s: number, e: number, out: LogLine): LineRefu
   let gap = last;
   while (gap > userEnd && b[gap - 1]! <= SPACE) gap -= 1;
   if (last <= userEnd || gap <= userEnd) return 'too few fields';
-  const time = epochMs(b, fieldStart[0]!, fieldEnd[0]!);
   if (time < 0) return 'bad time';
-  const elapsed = digits(b, fieldStart[1]!, fieldEnd[1]!);
   if (elapsed < 0) return 'bad duration';
-  // code/status: TCP_MISS/200, TCP_DENIED/403, NONE_NONE/000 (aborted or unanswered: status unknown).
-  const codeStart = fieldStart[3]!;
-  const codeEnd = fieldEnd[3]!;
-  let slash = codeStart;
-  while (slash < codeEnd && b[slash] !== SLASH) slash += 1;
   if (slash >= codeEnd || codeEnd - slash - 1 > 3) return 'bad status';
   const status = digits(b, slash + 1, codeEnd);
   if (status < 0) return 'bad status';
-  const size = countOrBlank(b, fieldStart[4]!, fieldEnd[4]!);
   if (size < 0) return 'bad size';
-  const urlStart = fieldStart[6]!;
-  const urlEnd = fieldEnd[6]!;
   if (isBlank(b, urlStart, urlEnd)) return 'no URL';
   out.time = time;
   out.elapsed = elapsed;
-  out.clientStart = fieldStart[2]!;
-  out.clientEnd = fieldEnd[2]!;
+  out.clientStart = clientStart;
+  out.clientEnd = clientEnd;
   out.reasonStart = codeStart;
   out.reasonEnd = slash;
   out.status = status;
   out.blocked = hasDenied(b, codeStart, slash);
   out.bytes = size;
-  out.methodStart = fieldStart[5]!;
-  out.methodEnd = fieldEnd[5]!;
+  out.methodStart = methodStart;
+  out.methodEnd = methodEnd;
   out.urlStart = urlStart;
   out.urlEnd = urlEnd;
   if (!isBlank(b, userStart, userEnd)) {
@@ -308,7 +368,14 @@ function splitTabs(b: Uint8Array, s: number, e: number): number {
   let i = s;
   for (;;) {
     fieldStart[n] = i;
-    while (i < e && b[i] !== TAB) i += 1;
+    // Most fields are short and a loop finds their end quickest; a long one (the URL, a reason) is left
+    // to the native search once it has run past 32 bytes.
+    const quick = e - i > 32 ? i + 32 : e;
+    while (i < quick && b[i] !== TAB) i += 1;
+    if (i === quick && i < e) {
+      const tab = b.indexOf(TAB, i);
+      i = tab === -1 || tab > e ? e : tab;
+    }
     fieldEnd[n] = i;
     n += 1;
     if (i >= e || n === maxFields) return n;
@@ -477,9 +544,8 @@ function parseHaven(b: Uint8Array, s: number, e: number, out: LogLine): LineRefu
     out.groupStart = fieldStart[3]!;
     out.groupEnd = fieldEnd[3]!;
   }
-  const actionStart = fieldStart[4]!;
   // The helper logs blocks only, but read the action rather than assume it.
-  out.blocked = fieldEnd[4]! - actionStart === 5 && b[actionStart] === 98 && b[actionStart + 1] === 108 && b[actionStart + 2] === 111 && b[actionStart + 3] === 99 && b[actionStart + 4] === 107;
+  out.blocked = isAscii(b, fieldStart[4]!, fieldEnd[4]!, 'block');
   if (!isBlank(b, fieldStart[5]!, fieldEnd[5]!)) {
     out.categoryStart = fieldStart[5]!;
     out.categoryEnd = fieldEnd[5]!;
@@ -525,6 +591,9 @@ export type LineHandler = (bytes: Buffer, start: number, end: number, lineNumber
  * "\r" before it; lineNumber counts from 1 (after `startLine` lines already read); offsetAfter is the
  * offset in the (uncompressed) stream just past the line's "\n" — where to start again to read the next
  * line. `bytes` is the caller's chunk or the splitter's own buffer, reused: copy what must outlive the call.
+ * `push` copies the partial line it keeps, so the caller may reuse its chunk's memory once `push` returns.
+ * The counts move on before onLine is called: if it throws, the error goes to the caller of `push` and the
+ * rest of that chunk is not read.
  *
  * A partial last line is kept for the next `push`; `flush()` hands it over at the end of the input. A line
  * longer than `maxLineBytes` is handed over cut to its first `maxLineBytes` bytes (the rest is skipped, never
@@ -608,8 +677,7 @@ export class LineSplitter {
   private emitCarried(newlineBytes: number): void {
     const carry = this.carry ?? Buffer.alloc(0);
     let end = this.carried;
-    // The "\r" of CRLF is only known to be there when the whole line was kept.
-    if (this.pending === this.carried && end > 0 && carry[end - 1] === CR) end -= 1;
+    if (end > 0 && carry[end - 1] === CR) end -= 1;
     if (end > maxLineBytes) end = maxLineBytes;
     this.lines += 1;
     this.done += this.pending + newlineBytes;
