@@ -56,7 +56,8 @@ const matrix = {
   'monitoring.reports': ['esafety_lead', 'dsl', 'deputy_dsl', 'headteacher'],
   'monitoring.phrases': ['dsl', 'deputy_dsl', 'headteacher'],
   'monitoring.admin': ['technician', 'esafety_lead', 'headteacher'],
-  'monitoring.governorReport': ['governor', 'headteacher', 'dsl'],
+  // Not the DSLs: the governors' counts include alerts about staff, which are the headteacher's alone.
+  'monitoring.governorReport': ['governor', 'headteacher'],
   // API scope only: log shippers posting batches of web-activity lines.
   'monitoring.ingest': [],
   // API scope only: proxies and firewalls asking for decisions.

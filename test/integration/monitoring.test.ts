@@ -271,14 +271,16 @@ for (const dialect of dialects()) {
       renameSync(log, `${log}.1`);
       appendFileSync(`${log}.1`, `${squidLine(new Date(at + 2000), '10.50.7.1', 'http://adult-sample.test/c', '-', 'TCP_DENIED/403')}\n`);
       writeFileSync(log, `${squidLine(new Date(at + 3000), '10.50.7.1', 'http://adult-sample.test/d', '-', 'TCP_DENIED/403')}\n`);
-      await waitFor(async () => (await blockedFrom()) >= 3, 'the new file');
+      await waitFor(async () => (await blockedFrom()) >= 4, 'the new file and the old file’s last line');
       appendFileSync(log, `${squidLine(new Date(at + 4000), '10.50.7.1', 'http://adult-sample.test/e', '-', 'TCP_DENIED/403')}\n`);
-      await waitFor(async () => (await blockedFrom()) >= 4, 'the new file growing');
+      await waitFor(async () => (await blockedFrom()) >= 5, 'the new file growing');
       stop.abort();
       const outcome = await running;
-      assert.equal(await blockedFrom(), 4, 'the new file’s lines, each once');
-      assert.equal(outcome.lines, 4);
-      // The last line of the renamed file, written after the rename, is read when that file is ingested again.
+      assert.equal(await blockedFrom(), 5, 'every line of both files, each once');
+      assert.equal(outcome.lines, 5);
+      const hosts = await haven.services.handle.db.selectFrom('web_events').select('at').where('client', '=', '10.50.7.1').orderBy('at').execute();
+      assert.equal(new Set(hosts.map((row) => row.at)).size, 5);
+      // Reading the renamed file again stores nothing more.
       await haven.services.monitoring.ingestFile(context(), { format: 'squid', path: `${log}.1` });
       assert.equal(await blockedFrom(), 5);
     });
@@ -329,7 +331,15 @@ for (const dialect of dialects()) {
       const phrases = await dsl.get('/monitoring/phrases');
       const matched = JSON.parse(alert.matched) as string[];
       assert.ok(matched.length > 0);
-      for (const phrase of matched) assert.match(phrases.body, new RegExp(phrase.replace(/[|+]/g, '.')));
+      const falsePositives = /data-qa="false-positives"[\s\S]*?<\/table>/.exec(phrases.body)![0];
+      for (const phrase of matched)
+        assert.match(falsePositives, new RegExp(`${phrase.replace(/[|+]/g, '.')}</td><td class="govuk-table__cell govuk-table__cell--numeric">1<`));
+      // A repeat after the dismissal is a new alert, not folded into the dismissed one.
+      const log = join(dir, 'after-dismissal.log');
+      writeFileSync(log, `${squidLine(new Date(Date.parse(alert.last_at) + 60_000), alert.client, search(alert.search_term!), '-')}\n`);
+      assert.equal((await haven.services.monitoring.ingestFile(context(), { format: 'squid', path: log })).alerts, 1);
+      // Dismissed already: a second dismissal or an escalation is refused, not recorded twice.
+      assert.equal((await dsl.post(`/monitoring/alerts/${alert.id}/dismiss`, { reason: 'Again' })).statusCode, 400);
     });
 
     it('versions the phrase list, refusing a list with errors line by line', async () => {
@@ -362,7 +372,10 @@ for (const dialect of dialects()) {
       await governorAgent.signIn(governor.email, governor.password, governor.totpSecret, haven.clock);
       const summary = await governorAgent.get('/monitoring/governors?from=2000-01-01&to=2100-01-01');
       assert.equal(summary.statusCode, 200);
-      assert.match(summary.body, /&lt;5/);
+      const table = (qa: string) => new RegExp(`data-qa="${qa}"[\\s\\S]*?</table>`).exec(summary.body)?.[0] ?? '';
+      assert.match(table('gov-blocked-by-category'), /Pornography/);
+      assert.match(table('gov-alerts-by-theme'), />&lt;5</, 'a theme with 1 to 4 alerts shows <5');
+      assert.doesNotMatch(table('gov-alerts-by-theme') + table('gov-blocked-by-category'), />[1-4]</, 'no count from 1 to 4 is shown');
       assert.doesNotMatch(summary.body, /adult-sample|Milo|Fenwick|kill|Marsh/);
       assert.equal((await governorAgent.get('/monitoring/reports')).statusCode, 403);
       assert.equal((await governorAgent.get('/monitoring/alerts')).statusCode, 403);
@@ -377,6 +390,153 @@ for (const dialect of dialects()) {
       assert.equal(await count('web_events'), 0);
       assert.equal(await count('web_activity_daily'), 0);
       assert.equal(await count('monitor_alerts'), alerts);
+    });
+  });
+}
+
+for (const dialect of dialects()) {
+  describe(`monitoring: who hears of an alert, and lines that must not stop an ingest (${dialect})`, () => {
+    let haven: TestHaven;
+    let schoolId: string;
+    let dir: string;
+    let head: TestAgent;
+    const context = () => ({ schoolId });
+    const ingest = (name: string, lines: string[]) => {
+      const path = join(dir, name);
+      writeFileSync(path, `${lines.join('\n')}\n`);
+      return haven.services.monitoring.ingestFile(context(), { format: 'squid', path });
+    };
+    const alertsOf = (subject: string) =>
+      haven.services.handle.db
+        .selectFrom('monitor_alerts')
+        .selectAll()
+        .where('school_id', '=', schoolId)
+        .where('subject', '=', subject)
+        .orderBy('first_at')
+        .execute();
+
+    before(async () => {
+      haven = await buildTestHaven(dialect);
+      const school = await buildSchool(haven.services);
+      schoolId = school.schoolId;
+      head = new TestAgent(haven.app);
+      await head.signIn(school.head.email, school.head.password, school.head.totpSecret, haven.clock);
+      await haven.services.filtering.addCategoryList(
+        context(),
+        { name: 'Adult sample', category: 'pornography', source: null, format: 'domains' },
+        { domains: ['adult-sample.test'], urls: [] },
+      );
+      await haven.services.filtering.addNetwork(context(), { cidr: '10.10.0.0/16', groupCode: 'all_staff:staff', label: 'Staff network' });
+      dir = mkdtempSync(join(tmpdir(), 'haven-monitor-'));
+    });
+    after(async () => {
+      await haven.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('stores and notifies every alert when one person’s searches fall in two windows of the same ingest', async () => {
+      const deputy = await buildUser(haven.services, schoolId, ['deputy_dsl'], { twoFactor: true });
+      const lead = await buildUser(haven.services, schoolId, ['esafety_lead'], { twoFactor: true });
+      const at = haven.clock().getTime() - 5 * 3_600_000;
+      const outcome = await ingest('two-windows.log', [
+        squidLine(new Date(at), '10.70.1.1', search('how to kill myself')),
+        squidLine(new Date(at + 30 * 60_000), '10.70.1.1', search('how to kill myself')),
+        squidLine(new Date(at + 31 * 60_000), '10.70.1.1', search('how to kill myself')),
+      ]);
+      assert.equal(outcome.alerts, 2);
+      const alerts = await alertsOf('ip:10.70.1.1');
+      assert.deepEqual(
+        alerts.map((alert) => [alert.count, alert.severity, Boolean(alert.notified_at)]),
+        [
+          [1, 5, true],
+          [2, 5, true],
+        ],
+      );
+      const deputyNotes = await haven.services.notifications.list(schoolId, deputy.userId);
+      for (const alert of alerts)
+        assert.ok(
+          deputyNotes.some((note) => note.title.includes(alert.reference)),
+          'the deputy DSL is told at once',
+        );
+      assert.ok(
+        deputyNotes.every((note) => !/kill|severity/i.test(note.title)),
+        'a reference only',
+      );
+      const leadNotes = await haven.services.notifications.list(schoolId, lead.userId);
+      assert.equal(leadNotes.length, 0, 'the e-safety lead hears of the rest in the digest, not of these at once');
+      // A pupil-level alert below 4 goes to the DSLs and the e-safety lead in the digest.
+      await ingest('digest.log', [squidLine(new Date(at + 3_600_000), '10.70.2.2', 'http://adult-sample.test/', '-', 'TCP_DENIED/403')]);
+      assert.ok((await haven.services.monitoring.sendDigest(schoolId)) >= 1);
+      assert.ok((await haven.services.notifications.list(schoolId, lead.userId)).some((note) => /monitoring alert/.test(note.title)));
+      assert.equal(await haven.services.monitoring.sendDigest(schoolId), 0, 'each alert is in one digest');
+    });
+
+    it('keeps an escalated alert about staff on the allegation route, away from the e-safety lead', async () => {
+      const lead = await buildUser(haven.services, schoolId, ['esafety_lead'], { twoFactor: true });
+      const leadAgent = new TestAgent(haven.app);
+      await leadAgent.signIn(lead.email, lead.password, lead.totpSecret, haven.clock);
+      const at = haven.clock().getTime() - 2 * 3_600_000;
+      // A staff device without a user name: the alert is treated as about staff.
+      await ingest('staff-device.log', [squidLine(new Date(at), '10.10.4.4', search('how to kill myself'))]);
+      const [alert] = await alertsOf('ip:10.10.4.4');
+      assert.equal(alert!.about_staff, 1);
+      assert.equal((await leadAgent.get(`/monitoring/alerts/${alert!.id}`)).statusCode, 404);
+      const page = await head.get(`/monitoring/alerts/${alert!.id}`);
+      const typeId = /<option value="([0-9a-f-]{36})" selected>/.exec(page.body)![1]!;
+      const escalated = await head.post(`/monitoring/alerts/${alert!.id}/escalate`, { typeId, role: 'other' });
+      assert.equal(escalated.statusCode, 303);
+      const incidentId = escalated.location!.split('/').pop()!;
+      const row = await haven.services.handle.db.selectFrom('incidents').select('visibility').where('id', '=', incidentId).executeTakeFirstOrThrow();
+      assert.equal(row.visibility, 'allegation');
+      assert.equal((await leadAgent.get(`/incidents/${incidentId}`)).statusCode, 404);
+      // A second escalation of the same alert is refused: one alert, one incident.
+      assert.equal((await head.post(`/monitoring/alerts/${alert!.id}/escalate`, { typeId, role: 'other' })).statusCode, 400);
+    });
+
+    it('lets the technician see what is kept but never an alert or a report', async () => {
+      const technician = await buildUser(haven.services, schoolId, ['technician']);
+      const agent = new TestAgent(haven.app);
+      await agent.signIn(technician.email, technician.password);
+      assert.equal((await agent.get('/monitoring/data')).statusCode, 200);
+      for (const path of ['/monitoring/alerts', '/monitoring/reports', '/monitoring/reports.csv', '/monitoring/phrases', '/monitoring/governors'])
+        assert.equal((await agent.get(path)).statusCode, 403, path);
+    });
+
+    it('refuses a line with a NUL byte, and keeps the lines before a damaged gzip’s end', async () => {
+      const at = new Date(haven.clock().getTime() - 3_600_000);
+      const nul = await ingest('nul.log', [
+        squidLine(at, '10.70.3.3', 'http://fine.example/'),
+        squidLine(at, '10.70.3.3', 'http://bad\u0000host.example/', '-', 'TCP_DENIED/403'),
+        squidLine(at, '10.70.3.3', `${search('homework')}%00`),
+      ]);
+      assert.equal(nul.lines, 3);
+      assert.equal(nul.bad, 1);
+      const lines = Array.from({ length: 2000 }, (_, index) => squidLine(new Date(at.getTime() + index), '10.70.4.4', `http://site${index}.example/page`));
+      const whole = gzipSync(Buffer.from(`${lines.join('\n')}\n`));
+      const cut = join(dir, 'cut.log.gz');
+      writeFileSync(cut, whole.subarray(0, Math.floor(whole.length * 0.7)));
+      const outcome = await haven.services.monitoring.ingestFile(context(), { format: 'squid', path: cut });
+      assert.ok(outcome.lines > 100, 'the lines before the damage are read');
+      assert.ok(outcome.badSamples.some((sample) => /damaged or cut short/.test(sample.reason)));
+      const days = await haven.services.handle.db
+        .selectFrom('web_activity_daily')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('school_id', '=', schoolId)
+        .where('subject', '=', 'ip:10.70.4.4')
+        .executeTakeFirstOrThrow();
+      assert.equal(Number(days.n), outcome.lines);
+    });
+
+    it('answers report pages with impossible dates and odd filters without an error', async () => {
+      for (const path of [
+        '/monitoring/reports?to=2026-13-45',
+        '/monitoring/reports?from=2026-02-31&to=2026-03-01',
+        '/monitoring/reports.csv?from=9999-99-99',
+        '/monitoring/governors?to=2026-02-30',
+        '/monitoring/alerts?theme=%00&severity=9&status=%00',
+      ])
+        assert.equal((await head.get(path)).statusCode, 200, path);
+      assert.equal((await head.get('/monitoring/phrases/99999999999')).statusCode, 404);
     });
   });
 }

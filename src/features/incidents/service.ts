@@ -210,6 +210,8 @@ export function createIncidentService(deps: {
       input: ConcernInput,
       options: {
         source?: 'web' | 'api' | 'monitoring';
+        /** At least this restricted from the start (monitoring: an alert about a member of staff is an allegation). */
+        visibility?: Visibility;
         /** Runs inside the report's transaction (monitoring links its alert), so both are written or neither. */
         within?: (trx: DbOrTrx, incident: { id: string; reference: string }) => Promise<void>;
       } = {},
@@ -244,7 +246,8 @@ export function createIncidentService(deps: {
         // Sexual imagery and exploitation are for the DSL from the start (policy 004 §11), not the e-safety lead.
         const dslFromStart = chosen.some((type) => type.procedure !== null && dslOnlyProcedures.includes(type.procedure));
         const staffInstigator = value.people.some((person) => person.personId && known.get(person.personId)?.kind === 'staff' && person.role === 'instigator');
-        const initialVisibility: Visibility = staffInstigator ? 'allegation' : dslFromStart ? 'dsl_only' : 'normal';
+        const initialVisibility: Visibility =
+          staffInstigator || options.visibility === 'allegation' ? 'allegation' : dslFromStart || options.visibility === 'dsl_only' ? 'dsl_only' : 'normal';
         await repository.insertIncident(trx, {
           school_id: schoolId,
           id,

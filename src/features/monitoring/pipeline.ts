@@ -148,13 +148,21 @@ function hostBounds(bytes: Uint8Array, start: number, end: number): [number, num
   return [hostStart, hostEnd];
 }
 
-function lowerHost(bytes: Uint8Array, start: number, end: number): string {
-  const text = fieldText(bytes, start, end);
+/** The host in lower case, or null when it holds a control character (no real host does; PostgreSQL refuses NUL in text). */
+function lowerHost(bytes: Uint8Array, start: number, end: number): string | null {
+  let lower = false;
   for (let i = start; i < end; i += 1) {
     const code = bytes[i]!;
-    if ((code >= 65 && code <= 90) || code >= 128) return text.toLowerCase();
+    if (code < 32) return null;
+    if ((code >= 65 && code <= 90) || code >= 128) lower = true;
   }
-  return text;
+  const text = fieldText(bytes, start, end);
+  return lower ? text.toLowerCase() : text;
+}
+
+/** Text from a log that will be stored: without NUL characters, which PostgreSQL cannot keep. */
+function storable(text: string): string {
+  return text.includes('\0') ? text.replaceAll('\0', '') : text;
 }
 
 export class Pipeline {
@@ -214,12 +222,12 @@ export class Pipeline {
       policies = engine.policiesForIpv4(ipv4);
       client = this.clients.get(ipv4);
     } else {
-      client = fieldText(bytes, line.clientStart, line.clientEnd);
+      client = storable(fieldText(bytes, line.clientStart, line.clientEnd));
       policies = engine.policiesForAddress(client || undefined, user);
     }
 
     const decision = engine.decideBytes(policies, bytes, line.urlStart, line.urlEnd, line.time);
-    const loggedCategory = line.categoryEnd > line.categoryStart ? fieldText(bytes, line.categoryStart, line.categoryEnd) : null;
+    const loggedCategory = line.categoryEnd > line.categoryStart ? storable(fieldText(bytes, line.categoryStart, line.categoryEnd)) : null;
     const category = loggedCategory ?? decision.category;
     const blocked = line.blocked || options.format === 'haven';
     const [hostStart, hostEnd] = hostBounds(bytes, line.urlStart, line.urlEnd);
@@ -228,22 +236,30 @@ export class Pipeline {
       return;
     }
     const countTraffic = options.countTraffic !== false;
-    let host: string | undefined;
+    let host: string | null | undefined;
 
     let search: { engine: string; term: string } | null = null;
     if (mayBeSearch(bytes, line.urlStart, line.urlEnd)) {
       host = lowerHost(bytes, hostStart, hostEnd);
+      if (host === null) {
+        this.refuse(bytes, start, end, lineNo, 'unreadable host');
+        return;
+      }
       search = extractSearch(host, fieldText(bytes, hostEnd, line.urlEnd));
     }
     if (!blocked && search === null && !countTraffic) return;
 
     host ??= lowerHost(bytes, hostStart, hostEnd);
+    if (host === null) {
+      this.refuse(bytes, start, end, lineNo, 'unreadable host');
+      return;
+    }
     if (client === undefined) {
-      client = fieldText(bytes, line.clientStart, line.clientEnd);
+      client = storable(fieldText(bytes, line.clientStart, line.clientEnd));
       if (ipv4 !== -1) this.clients.set(ipv4, client);
     }
     const day = this.days.of(line.time);
-    const group = line.groupEnd > line.groupStart && options.format === 'haven' ? fieldText(bytes, line.groupStart, line.groupEnd) : decision.group;
+    const group = line.groupEnd > line.groupStart && options.format === 'haven' ? storable(fieldText(bytes, line.groupStart, line.groupEnd)) : decision.group;
     const personId = known?.personId ?? null;
 
     if (countTraffic) {
@@ -262,14 +278,15 @@ export class Pipeline {
       at: line.time,
       day,
       personId,
-      staff: known?.staff ?? false,
+      // Someone on a staff device without a user name is taken to be staff: their alerts go to the headteacher.
+      staff: known ? known.staff : group.startsWith('all_staff:'),
       client,
       group,
       host,
       category,
       verdict: blocked ? 'block' : 'allow',
       searchEngine: search?.engine ?? null,
-      searchTerm: search?.term ?? null,
+      searchTerm: search ? storable(search.term) : null,
     };
     this.gathered.push(event);
     this.events += 1;
@@ -284,6 +301,12 @@ export class Pipeline {
       for (const score of scoreText(options.matcher, normaliseText(search.term), threshold))
         this.hits.push({ kind: 'phrase', theme: score.theme, severity: score.severity, matched: score.matched, event });
     }
+  }
+
+  /** A problem with the source rather than a line (a damaged archive): in the report, with where it happened. */
+  note(lineNo: number, reason: string): void {
+    this.bad += 1;
+    if (this.badSamples.length < maxBadSamples) this.badSamples.push({ line: lineNo, reason, text: '' });
   }
 
   private refuse(bytes: Uint8Array, start: number, end: number, lineNo: number, reason: string): void {

@@ -148,16 +148,20 @@ export async function nextAlertNumber(trx: DbOrTrx, postgres: boolean, schoolId:
 
 /** The newest alert for a subject and theme that started at or after `since` (for folding repeats). */
 export async function latestAlertSince(db: DbOrTrx, schoolId: string, subject: string, theme: string, since: string) {
-  return db
-    .selectFrom('monitor_alerts')
-    .selectAll()
-    .where('school_id', '=', schoolId)
-    .where('subject', '=', subject)
-    .where('theme', '=', theme)
-    .where('first_at', '>=', since)
-    .orderBy('first_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  return (
+    db
+      .selectFrom('monitor_alerts')
+      .selectAll()
+      .where('school_id', '=', schoolId)
+      .where('subject', '=', subject)
+      .where('theme', '=', theme)
+      // Repeats after a dismissal or escalation are new: they must be seen again.
+      .where('status', '=', 'open')
+      .where('first_at', '>=', since)
+      .orderBy('first_at', 'desc')
+      .limit(1)
+      .executeTakeFirst()
+  );
 }
 
 export async function insertAlert(db: DbOrTrx, row: Insertable<MonitorAlertTable>): Promise<void> {
@@ -166,6 +170,18 @@ export async function insertAlert(db: DbOrTrx, row: Insertable<MonitorAlertTable
 
 export async function updateAlert(db: DbOrTrx, schoolId: string, id: string, changes: Updateable<MonitorAlertTable>): Promise<void> {
   await db.updateTable('monitor_alerts').set(changes).where('school_id', '=', schoolId).where('id', '=', id).execute();
+}
+
+/** Changes an open alert; false when it was no longer open (someone else dealt with it first). */
+export async function moveAlertFromOpen(db: DbOrTrx, schoolId: string, id: string, changes: Updateable<MonitorAlertTable>): Promise<boolean> {
+  const result = await db
+    .updateTable('monitor_alerts')
+    .set(changes)
+    .where('school_id', '=', schoolId)
+    .where('id', '=', id)
+    .where('status', '=', 'open')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }
 
 export async function findAlert(db: DbOrTrx, schoolId: string, id: string) {
@@ -348,6 +364,9 @@ export async function siteVisits(db: DbOrTrx, schoolId: string, personId: string
 export async function purgeBefore(db: DbOrTrx, schoolId: string, beforeAt: string, beforeDay: string) {
   const events = await db.deleteFrom('web_events').where('school_id', '=', schoolId).where('at', '<', beforeAt).executeTakeFirst();
   const days = await db.deleteFrom('web_activity_daily').where('school_id', '=', schoolId).where('day', '<', beforeDay).executeTakeFirst();
+  // Ingest reports quote bad lines (user names, addresses, hosts): they go with the events.
+  await db.deleteFrom('monitor_ingests').where('school_id', '=', schoolId).where('started_at', '<', beforeAt).execute();
+  await db.deleteFrom('monitor_batches').where('school_id', '=', schoolId).where('received_at', '<', beforeAt).execute();
   return { events: Number(events.numDeletedRows), days: Number(days.numDeletedRows) };
 }
 

@@ -18,13 +18,18 @@ const roleLabels: Record<(typeof roles)[number], string> = {
   other: 'Other',
 };
 
-const day = /^\d{4}-\d{2}-\d{2}$/;
+/** A real calendar day as YYYY-MM-DD (not 2026-02-31), between the years 2000 and 2999. */
+function isDay(value: string | undefined): value is string {
+  if (!value || !/^2\d{3}-\d{2}-\d{2}$/.test(value)) return false;
+  const parsed = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 10) === value;
+}
 
 /** A report period from the query: "from" inclusive, "to" inclusive on the page (exclusive inside); the last 30 days by default. */
 function periodOf(request: FastifyRequest, today: Date) {
   const query = request.query as Record<string, string | undefined>;
-  const to = day.test(query.to ?? '') ? query.to! : today.toISOString().slice(0, 10);
-  const from = day.test(query.from ?? '') ? query.from! : new Date(Date.parse(`${to}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10);
+  const to = isDay(query.to) ? query.to : today.toISOString().slice(0, 10);
+  const from = isDay(query.from) ? query.from : new Date(Date.parse(`${to}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10);
   const toExclusive = new Date(Date.parse(`${to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
   return { from, to, toExclusive };
 }
@@ -48,7 +53,8 @@ export function registerMonitoringRoutes(app: HavenApp, services: Services): voi
     const minSeverity = /^[1-5]$/.test(query.severity ?? '') ? Number(query.severity) : undefined;
     const schoolId = schoolIdOf(request);
     const names = await categoryNames(schoolId);
-    const alerts = await monitoring.alerts(auditContext(request), { status, minSeverity, theme: query.theme || undefined });
+    const knownTheme = (themes as readonly string[]).includes(query.theme ?? '') || names.has(query.theme ?? '');
+    const alerts = await monitoring.alerts(auditContext(request), { status, minSeverity, theme: knownTheme ? query.theme : undefined });
     return reply.render('features/monitoring/views/alerts.njk', {
       title: 'Monitoring alerts',
       alerts: alerts.map((alert) => ({ ...alert, themeLabel: themeLabel(alert.theme, names), statusLabel: alertStatusLabels[alert.status as 'open'] })),
@@ -142,6 +148,7 @@ export function registerMonitoringRoutes(app: HavenApp, services: Services): voi
         alertsByTheme: withBars(report.alertsByTheme, 'alerts'),
       },
       csvLink: `/monitoring/reports.csv?from=${period.from}&to=${period.to}`,
+      canSeeGovernorSummary: allowed(request, 'monitoring.governorReport'),
     });
   });
 
@@ -196,7 +203,7 @@ export function registerMonitoringRoutes(app: HavenApp, services: Services): voi
 
   app.get('/monitoring/phrases/:version', { config: { access: 'monitoring.phrases' } }, async (request, reply) => {
     const { version } = request.params as { version: string };
-    const row = await monitoring.phraseListVersion(schoolIdOf(request), Number.parseInt(version, 10) || 0);
+    const row = await monitoring.phraseListVersion(schoolIdOf(request), /^\d{1,9}$/.test(version) ? Number(version) : 0);
     return reply.type('text/plain; charset=utf-8').header('content-disposition', `inline; filename="phrases-v${row.version}.txt"`).send(row.text);
   });
 

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import type { DatabaseHandle, DbOrTrx } from '../../db/database.js';
 import { isoNow, newId } from '../../db/helpers.js';
+import { londonInstant } from '../../platform/time.js';
 import type { MonitorAlertTable } from '../../db/schema.js';
 import type { AuditContext, AuditService } from '../../platform/audit/service.js';
 import { AppError, invalid, notFound } from '../../platform/errors.js';
@@ -195,7 +196,11 @@ export function createMonitoringService(deps: {
   async function raiseAlerts(trx: DbOrTrx, schoolId: string, windowMinutes: number, hits: Hit[], recipients: Recipients) {
     const windowMs = windowMinutes * 60_000;
     const now = isoNow(clock);
-    const open = new Map<string, { row: MonitorAlertTable; isNew: boolean; dirty: boolean; matched: Set<string> }>();
+    type Entry = { row: MonitorAlertTable; isNew: boolean; dirty: boolean; matched: Set<string> };
+    // The alert each person and theme is folding into now, and every alert created or folded (a later
+    // window replaces the first in `open`, but both must be written).
+    const open = new Map<string, Entry>();
+    const touched: Entry[] = [];
     hits.sort((a, b) => a.event.at - b.event.at);
     let created = 0;
     for (const hit of hits) {
@@ -221,6 +226,7 @@ export function createMonitoringService(deps: {
         if (at < row.first_at) row.first_at = at;
         row.severity = Math.max(row.severity, hit.severity);
         for (const phrase of hit.matched) alert.matched.add(phrase);
+        if (!alert.dirty) touched.push(alert);
         alert.dirty = true;
         open.set(key, alert);
         continue;
@@ -255,12 +261,13 @@ export function createMonitoringService(deps: {
         created_at: now,
         updated_at: now,
       };
-      open.set(key, { row, isNew: true, dirty: true, matched: new Set(hit.matched) });
+      const entry = { row, isNew: true, dirty: true, matched: new Set(hit.matched) };
+      open.set(key, entry);
+      touched.push(entry);
       created += 1;
     }
     const emails: Array<{ to: string; subject: string; text: string }> = [];
-    for (const alert of open.values()) {
-      if (!alert.dirty) continue;
+    for (const alert of touched) {
       const row = alert.row;
       row.matched = JSON.stringify([...alert.matched]);
       row.updated_at = now;
@@ -296,13 +303,13 @@ export function createMonitoringService(deps: {
           trx,
           schoolId,
           to.map((user) => user.id),
-          { title: `Monitoring alert ${row.reference} (severity ${row.severity})`, link: `/monitoring/alerts/${row.id}`, urgent: true },
+          { title: `Urgent monitoring alert ${row.reference}`, link: `/monitoring/alerts/${row.id}`, urgent: true },
         );
         for (const user of to)
           emails.push({
             to: user.email,
-            subject: `Haven monitoring alert ${row.reference} (severity ${row.severity})`,
-            text: `A severity ${row.severity} monitoring alert, ${row.reference}, needs your attention.\n\nOpen it here (you will need to sign in):\n${publicUrl}/monitoring/alerts/${row.id}`,
+            subject: `Urgent Haven monitoring alert ${row.reference}`,
+            text: `An urgent monitoring alert, ${row.reference}, needs your attention now.\n\nOpen it here (you will need to sign in):\n${publicUrl}/monitoring/alerts/${row.id}`,
           });
       }
     }
@@ -372,20 +379,18 @@ export function createMonitoringService(deps: {
     };
   }
 
-  /** The first complete line of a file (its identity across renames), or null while it has none. */
-  async function firstLineOf(path: string, gzip: boolean): Promise<Buffer | null> {
-    const limit = 4096;
-    if (!gzip) {
-      const file = await open(path, 'r');
-      try {
-        const buffer = Buffer.alloc(limit);
-        const { bytesRead } = await file.read(buffer, 0, limit, 0);
-        const newline = buffer.subarray(0, bytesRead).indexOf(10);
-        return newline === -1 ? null : buffer.subarray(0, newline);
-      } finally {
-        await file.close();
-      }
-    }
+  const fingerprintBytes = 4096;
+
+  /** The first line of a plain file (its identity across renames; the first 4 KiB of a longer one), or null while it has none. */
+  async function firstLineOfHandle(file: FileHandle): Promise<Buffer | null> {
+    const buffer = Buffer.alloc(fingerprintBytes);
+    const { bytesRead } = await file.read(buffer, 0, fingerprintBytes, 0);
+    const newline = buffer.subarray(0, bytesRead).indexOf(10);
+    if (newline !== -1) return buffer.subarray(0, newline);
+    return bytesRead === fingerprintBytes ? buffer : null;
+  }
+
+  async function firstLineOfGzip(path: string): Promise<Buffer | null> {
     const chunks: Buffer[] = [];
     let length = 0;
     const stream = createReadStream(path).pipe(createGunzip());
@@ -393,12 +398,14 @@ export function createMonitoringService(deps: {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         chunks.push(chunk);
         length += chunk.length;
-        if (length >= limit) break;
+        if (length >= fingerprintBytes) break;
       }
+    } catch {
+      // A damaged archive: whatever came out before the damage identifies it.
     } finally {
       stream.destroy();
     }
-    const head = Buffer.concat(chunks).subarray(0, limit);
+    const head = Buffer.concat(chunks).subarray(0, fingerprintBytes);
     const newline = head.indexOf(10);
     return newline === -1 ? (head.length > 0 ? head : null) : head.subarray(0, newline);
   }
@@ -421,26 +428,20 @@ export function createMonitoringService(deps: {
     pipeline: Pipeline;
     alerts: number;
     skipped: number;
+    sourceId: string;
   }
 
-  /**
-   * Reads a file from where its source stopped (plain files by seeking; gzip by reading through the
-   * part already stored) to its current end, committing every linesPerCommit lines.
-   */
-  async function ingestOnce(run: FileRun, signal?: AbortSignal): Promise<{ sourceId: string; inode: number; position: number } | null> {
-    const gzip = await isGzip(run.path);
-    const firstLine = await firstLineOf(run.path, gzip);
-    if (!firstLine) return null;
-    const source = await sourceFor(run.schoolId, { kind: 'file', format: run.format, label: run.path, fingerprint: fingerprintOf(run.format, firstLine) });
-    const state = { id: source.id, lines: Number(source.lines) };
-    const storedOffset = Number(source.byte_offset);
+  /** Reads lines through the pipeline, committing every linesPerCommit lines and at the end; lines up to `storedOffset` were stored before. */
+  function reader(run: FileRun, source: { id: string; lines: number; byteOffset: number }, resume: boolean) {
+    const state = { id: source.id, lines: source.lines };
     let committedLines = state.lines;
-    let lastOffset = storedOffset;
+    let lastOffset = source.byteOffset;
     let lastLine = state.lines;
     let pending = 0;
+    run.sourceId = source.id;
     const splitter = new LineSplitter(
       (bytes, start, end, lineNumber, offsetAfter) => {
-        if (offsetAfter <= storedOffset) {
+        if (offsetAfter <= source.byteOffset) {
           run.skipped += 1;
           return;
         }
@@ -449,46 +450,143 @@ export function createMonitoringService(deps: {
         lastLine = lineNumber;
         pending += 1;
       },
-      gzip ? 0 : state.lines,
-      gzip ? 0 : storedOffset,
+      resume ? state.lines : 0,
+      resume ? source.byteOffset : 0,
     );
-    const commit = async () => {
-      if (lastLine === committedLines) return;
-      const { alerts } = await commitChunk(run.schoolId, run.pipeline, state, { byteOffset: lastOffset, lines: lastLine });
-      run.alerts += alerts;
-      committedLines = lastLine;
-      pending = 0;
+    return {
+      splitter,
+      get position() {
+        return lastOffset;
+      },
+      due: () => pending >= linesPerCommit,
+      async commit() {
+        if (lastLine === committedLines) return;
+        const { alerts } = await commitChunk(run.schoolId, run.pipeline, state, { byteOffset: lastOffset, lines: lastLine });
+        run.alerts += alerts;
+        committedLines = lastLine;
+        pending = 0;
+      },
     };
-    const info = await stat(run.path);
-    if (gzip) {
-      const stream = createReadStream(run.path).pipe(createGunzip());
+  }
+
+  async function sourceOf(run: FileRun, firstLine: Buffer, label: string) {
+    const source = await sourceFor(run.schoolId, { kind: 'file', format: run.format, label, fingerprint: fingerprintOf(run.format, firstLine) });
+    return { id: source.id, lines: Number(source.lines), byteOffset: Number(source.byte_offset) };
+  }
+
+  /** A gzip file (a rotated, compressed log): read through the part already stored; a damaged end keeps what came before it. */
+  async function ingestGzip(run: FileRun, signal?: AbortSignal): Promise<void> {
+    const firstLine = await firstLineOfGzip(run.path);
+    if (!firstLine) return;
+    const read = reader(run, await sourceOf(run, firstLine, run.path), false);
+    const stream = createReadStream(run.path).pipe(createGunzip());
+    let damaged = false;
+    try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
-        splitter.push(chunk);
-        if (pending >= linesPerCommit) await commit();
+        read.splitter.push(chunk);
+        if (read.due()) await read.commit();
         if (signal?.aborted) break;
       }
-      if (!signal?.aborted) splitter.flush();
-      await commit();
-      return { sourceId: source.id, inode: info.ino, position: info.size };
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      damaged = true; // zlib: the archive ends early or is corrupt
     }
-    // Plain files: read from the stored offset; a final line without its newline waits (it may still be being written).
-    const file = await open(run.path, 'r');
-    let position = storedOffset;
+    if (!signal?.aborted && !damaged) read.splitter.flush();
+    await read.commit();
+    if (damaged) run.pipeline.note(read.splitter.lineNumber + 1, 'the compressed file is damaged or cut short: the lines before this were read');
+  }
+
+  /**
+   * A plain file, through an open handle (so a renamed file can still be finished): from where its
+   * source stopped to its current end. A last line without its newline waits: it may still be being written.
+   */
+  async function ingestHandle(run: FileRun, file: FileHandle, signal?: AbortSignal): Promise<number | null> {
+    const firstLine = await firstLineOfHandle(file);
+    if (!firstLine) return null;
+    const source = await sourceOf(run, firstLine, run.path);
+    const read = reader(run, source, true);
+    let position = source.byteOffset;
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      read.splitter.push(buffer.subarray(0, bytesRead)); // the splitter copies any partial line it keeps
+      if (read.due()) await read.commit();
+      if (signal?.aborted) break;
+    }
+    await read.commit();
+    return read.position;
+  }
+
+  async function wait(ms: number, signal?: AbortSignal): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Follows a plain file: keeps its handle open, reads what is added, and when the name points at a
+   * new file (rotation) finishes the old one through its handle before starting on the new one.
+   */
+  async function follow(run: FileRun, pollMs: number, signal?: AbortSignal, onProgress?: () => void): Promise<void> {
+    let file: FileHandle | null = null;
+    let inode = -1;
+    let position = -1;
+    // After a rotation the proxy may write to the old file until it reopens its log: the old file is
+    // read again at each poll for a while (graceReads polls, at least 5 s) before it is let go.
+    let previous: { file: FileHandle; reads: number } | null = null;
+    const graceReads = Math.max(10, Math.ceil(5000 / pollMs));
     try {
-      const buffer = Buffer.allocUnsafe(1 << 20);
-      for (;;) {
-        const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
-        if (bytesRead === 0) break;
-        position += bytesRead;
-        splitter.push(Buffer.from(buffer.subarray(0, bytesRead)));
-        if (pending >= linesPerCommit) await commit();
-        if (signal?.aborted) break;
+      while (!signal?.aborted) {
+        if (previous) {
+          await ingestHandle(run, previous.file, signal);
+          previous.reads += 1;
+          if (previous.reads >= graceReads) {
+            await previous.file.close();
+            previous = null;
+          }
+        }
+        if (!file) {
+          try {
+            file = await open(run.path, 'r');
+            inode = (await file.stat()).ino;
+            position = -1;
+          } catch {
+            file = null; // between the rename and the new file: wait for it
+          }
+        }
+        if (file) {
+          const size = (await file.stat()).size;
+          if (size !== position) {
+            position = (await ingestHandle(run, file, signal)) ?? -1;
+            onProgress?.();
+          }
+          let current: number | null = null;
+          try {
+            current = (await stat(run.path)).ino;
+          } catch {
+            current = null;
+          }
+          if (current !== inode) {
+            // Rotated: whatever was written to the old file after our last read, then on to the new one.
+            await ingestHandle(run, file, signal);
+            await previous?.file.close();
+            previous = { file, reads: 0 };
+            file = null;
+            continue;
+          }
+        }
+        await wait(pollMs, signal);
       }
     } finally {
-      await file.close();
+      await file?.close();
+      await previous?.file.close();
     }
-    await commit();
-    return { sourceId: source.id, inode: info.ino, position: lastOffset };
   }
 
   const service = {
@@ -511,31 +609,20 @@ export function createMonitoringService(deps: {
         pipeline: await pipelineFor(context.schoolId, input.format),
         alerts: 0,
         skipped: 0,
+        sourceId: '',
       };
-      let last = await ingestOnce(run, input.signal);
-      let sourceId = last?.sourceId ?? '';
-      while (input.follow && !input.signal?.aborted) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, input.pollMs ?? 500);
-          input.signal?.addEventListener('abort', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-        if (input.signal?.aborted) break;
-        let info;
+      const progress = () => input.onProgress?.(outcomeOf(run.sourceId, run.pipeline, run.skipped, run.alerts));
+      if (await isGzip(input.path)) await ingestGzip(run, input.signal);
+      else if (input.follow) await follow(run, input.pollMs ?? 500, input.signal, progress);
+      else {
+        const file = await open(input.path, 'r');
         try {
-          info = await stat(input.path);
-        } catch {
-          continue; // between the rename and the new file: wait for it
+          await ingestHandle(run, file, input.signal);
+        } finally {
+          await file.close();
         }
-        if (last && info.ino === last.inode && info.size === last.position) continue;
-        // The same file grown, a new file under the name (rotation), or a file truncated and rewritten:
-        // each is found by its first line, and read from where that source stopped.
-        last = (await ingestOnce(run, input.signal)) ?? last;
-        if (last) sourceId = last.sourceId;
-        input.onProgress?.(outcomeOf(sourceId, run.pipeline, run.skipped, run.alerts));
       }
+      const sourceId = run.sourceId;
       const outcome = outcomeOf(sourceId, run.pipeline, run.skipped, run.alerts);
       if (sourceId) await report(context.schoolId, sourceId, input.format, startedAt, outcome);
       await audit.record(context, 'monitoring.ingested', null, { path: input.path, format: input.format, lines: outcome.lines, bad: outcome.bad });
@@ -619,12 +706,14 @@ export function createMonitoringService(deps: {
       if (row.status !== 'open') throw invalid('Only an open alert can be dismissed');
       const now = isoNow(clock);
       await db.transaction().execute(async (trx) => {
-        await repository.updateAlert(trx, context.schoolId, id, {
+        // Only from open: two dismissals (or a dismissal and an escalation) at once cannot both happen.
+        const moved = await repository.moveAlertFromOpen(trx, context.schoolId, id, {
           status: 'dismissed',
           dismissed_reason: reason,
           false_positive: input.falsePositive ? 1 : 0,
           updated_at: now,
         });
+        if (!moved) throw new AppError('CONFLICT', 'Someone else dealt with this alert meanwhile: open it again to see what they did.');
         // A false positive counts against each phrase that made it, so the DSL sees which phrases misfire.
         if (input.falsePositive && row.kind === 'phrase') await repository.addFalsePositives(trx, context.schoolId, JSON.parse(row.matched) as string[], now);
         await repository.insertAlertHistory(trx, {
@@ -679,7 +768,7 @@ export function createMonitoringService(deps: {
     ): Promise<{ id: string; reference: string }> {
       const row = await repository.findAlert(db, context.schoolId, id);
       if (!row || !canSeeAlert(context.actor, row)) throw notFound('alert');
-      if (row.status === 'escalated') throw invalid('This alert is already an incident');
+      if (row.status !== 'open') throw invalid(row.status === 'escalated' ? 'This alert is already an incident' : 'Only an open alert can be escalated');
       const categoryNames = new Map((await filtering.categories(context.schoolId)).map((category) => [category.code, category.name]));
       const person = row.person_id ? await people.get(context.schoolId, row.person_id) : null;
       const matched = JSON.parse(row.matched) as string[];
@@ -712,8 +801,12 @@ export function createMonitoringService(deps: {
         },
         {
           source: 'monitoring',
+          // An alert about a member of staff stays the headteacher's: the incident starts on the allegation route.
+          visibility: row.about_staff === 1 ? 'allegation' : undefined,
           within: async (trx, incident) => {
-            await repository.updateAlert(trx, context.schoolId, id, { status: 'escalated', incident_id: incident.id, updated_at: now });
+            const moved = await repository.moveAlertFromOpen(trx, context.schoolId, id, { status: 'escalated', incident_id: incident.id, updated_at: now });
+            // Rolls the incident back too: one alert never makes two incidents.
+            if (!moved) throw new AppError('CONFLICT', 'Someone else dealt with this alert meanwhile: open it again to see what they did.');
             await repository.insertAlertHistory(trx, {
               school_id: context.schoolId,
               alert_id: id,
@@ -840,8 +933,9 @@ export function createMonitoringService(deps: {
     async report(context: AuditContext, period: { from: string; to: string }) {
       const schoolId = context.schoolId;
       const includeStaff = seesStaffAlerts(context.actor);
-      const fromAt = new Date(`${period.from}T00:00:00Z`).toISOString();
-      const toAt = new Date(`${period.to}T00:00:00Z`).toISOString();
+      // Days are the school's days: an alert at 00:30 BST belongs to that day.
+      const fromAt = londonInstant(`${period.from}T00:00`);
+      const toAt = londonInstant(`${period.to}T00:00`);
       const [byCategory, byHost, byGroup, byPerson, byDay, alertsByTheme, alertsBySeverity, searchHits, categories] = await Promise.all([
         repository.blockedBy(db, schoolId, 'category', period.from, period.to),
         repository.blockedBy(db, schoolId, 'host', period.from, period.to, 20),
@@ -858,9 +952,12 @@ export function createMonitoringService(deps: {
         schoolId,
         byPerson.map((row) => row.person_id).filter((id): id is string => id !== null),
       );
+      // Staff are named to the headteacher alone (their attempts are allegation material); others see
+      // pupils and devices only.
+      const visible = includeStaff ? byPerson : byPerson.filter((row) => !row.person_id || named.get(row.person_id)?.kind !== 'staff');
       // By class: each person's blocked attempts under their class (staff and devices on their own lines).
       const byClass = new Map<string, number>();
-      for (const row of byPerson) {
+      for (const row of visible) {
         const person = row.person_id ? named.get(row.person_id) : undefined;
         const label = person ? (person.kind === 'pupil' ? (person.className ?? 'No class') : 'Staff and others') : 'Devices without a user name';
         byClass.set(label, (byClass.get(label) ?? 0) + Number(row.blocked));
@@ -874,7 +971,7 @@ export function createMonitoringService(deps: {
         byHost: byHost.map((row) => ({ label: row.host, blocked: Number(row.blocked) })),
         byGroup: byGroup.map((row) => ({ label: row.group_code, blocked: Number(row.blocked) })),
         byClass: [...byClass].map(([label, blocked]) => ({ label, blocked })).sort((a, b) => b.blocked - a.blocked),
-        byPerson: byPerson.slice(0, 30).map((row) => ({
+        byPerson: visible.slice(0, 30).map((row) => ({
           label: row.person_id ? (named.get(row.person_id)?.displayName ?? 'Unknown person') : 'Devices without a user name',
           personId: row.person_id,
           blocked: Number(row.blocked),
@@ -901,8 +998,9 @@ export function createMonitoringService(deps: {
     /** The governors' version: counts only, no names, hosts or search terms; counts under 5 shown as "<5" (DESIGN.md). */
     async governorReport(context: AuditContext, period: { from: string; to: string }) {
       const schoolId = context.schoolId;
-      const fromAt = new Date(`${period.from}T00:00:00Z`).toISOString();
-      const toAt = new Date(`${period.to}T00:00:00Z`).toISOString();
+      // Days are the school's days: an alert at 00:30 BST belongs to that day.
+      const fromAt = londonInstant(`${period.from}T00:00`);
+      const toAt = londonInstant(`${period.to}T00:00`);
       const [byCategory, byGroup, alertsByTheme, alertsByStatus, categories] = await Promise.all([
         repository.blockedBy(db, schoolId, 'category', period.from, period.to),
         repository.blockedBy(db, schoolId, 'group_code', period.from, period.to),
@@ -927,6 +1025,8 @@ export function createMonitoringService(deps: {
     /** Which sites a person visited, per day (from the daily counts), for the head and DSL. */
     async siteVisits(context: AuditContext, personId: string, period: { from: string; to: string }) {
       const person = await people.get(context.schoolId, personId);
+      // A member of staff's browsing is the headteacher's to look into (as their alerts are).
+      if (person.kind === 'staff' && !seesStaffAlerts(context.actor)) throw notFound('person');
       const rows = await repository.siteVisits(db, context.schoolId, personId, period.from, period.to);
       await audit.read(context, 'web_activity', personId);
       return { person, rows };
