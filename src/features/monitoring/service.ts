@@ -843,32 +843,24 @@ export function createMonitoringService(deps: {
       const pupils = pending.length - staff;
       const mails: Array<{ to: string; subject: string; text: string }> = [];
       await db.transaction().execute(async (trx) => {
-        if (pupils > 0) {
+        // Pupils' alerts to the DSLs and the e-safety lead; alerts about staff to the headteacher alone.
+        for (const [count, to, about] of [
+          [pupils, recipients.digest, ''],
+          [staff, recipients.heads, ' about staff'],
+        ] as const) {
+          if (count === 0) continue;
+          const alerts = count === 1 ? 'alert' : 'alerts';
           await notifications.notify(
             trx,
             schoolId,
-            recipients.digest.map((user) => user.id),
-            { title: `${pupils} new monitoring alert${pupils === 1 ? '' : 's'} to review`, link: '/monitoring/alerts?status=open' },
+            to.map((user) => user.id),
+            { title: `${count} new monitoring ${alerts}${about} to review`, link: '/monitoring/alerts?status=open' },
           );
-          for (const user of recipients.digest)
+          for (const user of to)
             mails.push({
               to: user.email,
-              subject: `Haven monitoring: ${pupils} new alert${pupils === 1 ? '' : 's'} to review`,
-              text: `There ${pupils === 1 ? 'is 1 new monitoring alert' : `are ${pupils} new monitoring alerts`} to review.\n\nOpen them here (you will need to sign in):\n${publicUrl}/monitoring/alerts?status=open`,
-            });
-        }
-        if (staff > 0) {
-          await notifications.notify(
-            trx,
-            schoolId,
-            recipients.heads.map((user) => user.id),
-            { title: `${staff} new monitoring alert${staff === 1 ? '' : 's'} about staff`, link: '/monitoring/alerts?status=open' },
-          );
-          for (const user of recipients.heads)
-            mails.push({
-              to: user.email,
-              subject: `Haven monitoring: ${staff} new alert${staff === 1 ? '' : 's'} about staff`,
-              text: `There ${staff === 1 ? 'is 1 new monitoring alert' : `are ${staff} new monitoring alerts`} about staff for you to review.\n\nOpen them here (you will need to sign in):\n${publicUrl}/monitoring/alerts?status=open`,
+              subject: `Haven monitoring: ${count} new ${alerts}${about} to review`,
+              text: `There ${count === 1 ? 'is 1 new monitoring alert' : `are ${count} new monitoring alerts`}${about} for you to review.\n\nOpen them here (you will need to sign in):\n${publicUrl}/monitoring/alerts?status=open`,
             });
         }
         await repository.markDigested(
