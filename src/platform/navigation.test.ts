@@ -16,7 +16,7 @@ describe('navigation', () => {
     );
     assert.deepEqual(
       adminPagesFor(actor('headteacher')).map((page) => page.text),
-      ['Accounts', 'Audit trail', 'API tokens', 'Settings', 'Incident settings'],
+      ['Accounts', 'Audit trail', 'API tokens', 'Settings', 'Monitoring data', 'Incident settings'],
     );
     const teacher = navigationFor(actor('staff'), '/consents');
     assert.ok(!teacher.some((entry) => entry.href === '/admin'));
@@ -27,7 +27,11 @@ describe('navigation', () => {
     );
     assert.deepEqual(
       adminPagesFor(actor('technician')).map((page) => page.text),
-      ['API tokens'],
+      ['API tokens', 'Monitoring data'],
     );
+    // Governors reach the monitoring summary from the top row; those who read the alerts do not need it there.
+    assert.ok(navigationFor(actor('governor'), '/').some((entry) => entry.href === '/monitoring/governors'));
+    assert.ok(!navigationFor(actor('headteacher'), '/').some((entry) => entry.href === '/monitoring/governors'));
+    assert.ok(navigationFor(actor('dsl'), '/').some((entry) => entry.href === '/monitoring/alerts'));
   });
 });
