@@ -270,6 +270,15 @@ for (const dialect of dialects()) {
       assert.equal((await teacher.get('/filtering/checks')).statusCode, 403);
     });
 
+    it('takes an address range as the first thing a new school adds', async () => {
+      const fresh = await buildSchool(haven.services, 'Newfield Primary');
+      await haven.services.filtering.addNetwork({ schoolId: fresh.schoolId }, { cidr: '10.90.0.0/16', groupCode: 'key_stage:KS2', label: 'Laptops' });
+      assert.deepEqual(
+        (await haven.services.filtering.networks(fresh.schoolId)).map((network) => [network.cidr, network.group_code]),
+        [['10.90.0.0/16', 'key_stage:KS2']],
+      );
+    });
+
     it('knows people by their network user name, and gives anyone not cleared for ICT access the most restrictive policy', async () => {
       const context = { schoolId };
       const cleared = await haven.services.people.create(

@@ -794,6 +794,8 @@ export function createFilteringService(deps: {
       const v4 = match ? match[1]!.includes('.') : false;
       if (!match || bits < 0 || bits > (v4 ? 32 : 128) || (v4 && match[1]!.split('.').some((part) => Number(part) > 255)))
         throw invalid('Enter an address range such as 10.20.0.0/16', [{ field: 'cidr', message: 'Enter an address range such as 10.20.0.0/16' }]);
+      // A school's default group policies are made on first use: a range can be the first thing added.
+      await ensureDefaults(context.schoolId);
       if (!(await repository.policies(db, context.schoolId)).some((row) => row.group_code === input.groupCode))
         throw invalid('Choose a policy group', [{ field: 'groupCode', message: 'Choose which policy applies to this range' }]);
       const label = input.label.trim().slice(0, 100) || cidr;

@@ -226,9 +226,6 @@ export class Pipeline {
       policies = engine.policiesForAddress(client || undefined, user);
     }
 
-    const decision = engine.decideBytes(policies, bytes, line.urlStart, line.urlEnd, line.time);
-    const loggedCategory = line.categoryEnd > line.categoryStart ? storable(fieldText(bytes, line.categoryStart, line.categoryEnd)) : null;
-    const category = loggedCategory ?? decision.category;
     const blocked = line.blocked || options.format === 'haven';
     const [hostStart, hostEnd] = hostBounds(bytes, line.urlStart, line.urlEnd);
     if (hostEnd === hostStart) {
@@ -259,17 +256,40 @@ export class Pipeline {
       if (ipv4 !== -1) this.clients.set(ipv4, client);
     }
     const day = this.days.of(line.time);
-    const group = line.groupEnd > line.groupStart && options.format === 'haven' ? storable(fieldText(bytes, line.groupStart, line.groupEnd)) : decision.group;
     const personId = known?.personId ?? null;
 
+    // Allowed traffic that is not a search is only counted, per day, subject and host: a host seen
+    // again that day adds to its count, and only a new one is classified against the snapshot.
+    let count: TrafficCount | undefined;
+    let key = '';
     if (countTraffic) {
-      const subject = personId !== null ? `p:${personId}` : `ip:${client}`;
-      const key = `${day}|${subject}|${host}`;
-      const count = this.traffic.get(key);
+      key = `${day}|${personId !== null ? `p:${personId}` : `ip:${client}`}|${host}`;
+      count = this.traffic.get(key);
+      if (count && !blocked && search === null) {
+        count.allowed += 1;
+        return;
+      }
+    }
+
+    const decision = engine.decideBytes(policies, bytes, line.urlStart, line.urlEnd, line.time);
+    const loggedCategory = line.categoryEnd > line.categoryStart ? storable(fieldText(bytes, line.categoryStart, line.categoryEnd)) : null;
+    const category = loggedCategory ?? decision.category;
+    const group = line.groupEnd > line.groupStart && options.format === 'haven' ? storable(fieldText(bytes, line.groupStart, line.groupEnd)) : decision.group;
+    if (countTraffic) {
       if (count) {
         if (blocked) count.blocked += 1;
         else count.allowed += 1;
-      } else this.traffic.set(key, { day, subject, personId, group, host, category, allowed: blocked ? 0 : 1, blocked: blocked ? 1 : 0 });
+      } else
+        this.traffic.set(key, {
+          day,
+          subject: personId !== null ? `p:${personId}` : `ip:${client}`,
+          personId,
+          group,
+          host,
+          category,
+          allowed: blocked ? 0 : 1,
+          blocked: blocked ? 1 : 0,
+        });
     }
     if (!blocked && search === null) return;
 

@@ -29,7 +29,7 @@ import * as repository from './repository.js';
  */
 
 /** Lines per transaction: large enough to keep the per-commit cost small, small enough to bound memory. */
-const linesPerCommit = 250_000;
+const linesPerCommit = 1_000_000;
 /** An HTTP batch is at most this many lines. */
 export const maxBatchLines = 10_000;
 
