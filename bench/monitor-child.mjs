@@ -1,6 +1,6 @@
 // Measurements for bench/monitor.ts that run in plain Node over the compiled code (dist/), each in a
 // fresh process:
-//   parse-match SNAPSHOT PHRASES PEOPLE LOG  the pipeline without storage (traffic counted in memory, as ingest does), one core
+//   parse-match SNAPSHOT PHRASES PEOPLE LOG  parse, classify every line, search terms, phrases; no storage and no traffic counts; one core
 //   setup WORKDIR                            a school through the services: networks, people, phrase
 //                                            list, the category lists (timed), a compile
 //   ingest SCHOOL LOG                        services.monitoring.ingestFile over the whole log, timed
@@ -35,7 +35,7 @@ if (mode === 'parse-match') {
     thresholds: settings.monitorGroupThresholds,
     defaultThreshold: settings.monitorThreshold,
     watchedCategories: settings.monitorWatchedCategories,
-    countTraffic: true,
+    countTraffic: false,
   });
   const loadSeconds = (performance.now() - loadStarted) / 1000;
   let hits = 0;

@@ -40,7 +40,8 @@ const pupilCount = Number(process.env.PUPILS ?? 1000);
 const staffCount = Number(process.env.STAFF ?? 100);
 const phraseShare = Number(process.env.PHRASE_SHARE ?? 0.001);
 const runs = Number(process.env.RUNS ?? 3);
-const adminUrl = process.env.POSTGRES === '0' ? undefined : process.env.DATABASE_URL;
+// PostgreSQL as on every Haven machine (127.0.0.1:5432, trust auth) unless DATABASE_URL says otherwise; POSTGRES=0 skips it.
+const adminUrl = process.env.POSTGRES === '0' ? undefined : (process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
 const profileDir = process.env.PROFILE;
 
 // A small deterministic generator (xorshift, as bench/filter.ts), so every run writes the same file.

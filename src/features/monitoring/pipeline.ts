@@ -227,12 +227,15 @@ export class Pipeline {
     }
 
     const blocked = line.blocked || options.format === 'haven';
+    const countTraffic = options.countTraffic !== false;
+    // Without traffic counting (the parse-and-match benchmark) every line is classified; with it, only
+    // what is kept and the first line of each day, subject and host (below).
+    let decision = countTraffic ? undefined : engine.decideBytes(policies, bytes, line.urlStart, line.urlEnd, line.time);
     const [hostStart, hostEnd] = hostBounds(bytes, line.urlStart, line.urlEnd);
     if (hostEnd === hostStart) {
       this.refuse(bytes, start, end, lineNo, 'no host in the URL');
       return;
     }
-    const countTraffic = options.countTraffic !== false;
     let host: string | null | undefined;
 
     let search: { engine: string; term: string } | null = null;
@@ -271,7 +274,7 @@ export class Pipeline {
       }
     }
 
-    const decision = engine.decideBytes(policies, bytes, line.urlStart, line.urlEnd, line.time);
+    decision ??= engine.decideBytes(policies, bytes, line.urlStart, line.urlEnd, line.time);
     const loggedCategory = line.categoryEnd > line.categoryStart ? storable(fieldText(bytes, line.categoryStart, line.categoryEnd)) : null;
     const category = loggedCategory ?? decision.category;
     const group = line.groupEnd > line.groupStart && options.format === 'haven' ? storable(fieldText(bytes, line.groupStart, line.groupEnd)) : decision.group;
