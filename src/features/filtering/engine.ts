@@ -298,6 +298,20 @@ function isSearchHost(text: string, from: number, to: number): boolean {
   return to - from >= 14 && text.charCodeAt(to - 14) === 100 && text.charCodeAt(to - 1) === 109 && text.endsWith('duckduckgo.com', to);
 }
 
+function asciiAt(bytes: Uint8Array, at: number, text: string): boolean {
+  for (let i = 0; i < text.length; i += 1) if (bytes[at + i] !== text.charCodeAt(i)) return false;
+  return true;
+}
+
+/** isSearchHost over bytes: www.google.<anything>, www.bing.com, or a host ending duckduckgo.com (the string path then decides). */
+function isSearchHostBytes(bytes: Uint8Array, from: number, to: number): boolean {
+  if (to - from > 11 && asciiAt(bytes, from, 'www.')) {
+    if (asciiAt(bytes, from + 4, 'google.')) return true;
+    if (to - from === 12 && asciiAt(bytes, from + 4, 'bing.com')) return true;
+  }
+  return to - from >= 14 && asciiAt(bytes, to - 14, 'duckduckgo.com');
+}
+
 export class FilterEngine {
   private snapshot: Snapshot;
   // Scratch space reused by every decision: no allocation on the hot path.
@@ -437,11 +451,21 @@ export class FilterEngine {
     const snap = this.snapshot;
     if (snap.expressions.length > 0) return slow();
     let hostStart: number;
+    // CONNECT requests (most HTTPS through a proxy) arrive as "host:port", without a scheme.
+    let connect = false;
     if (end - start > 7 && bytes[start + 4] === 58 && bytes[start + 5] === 47 && bytes[start + 6] === 47) hostStart = start + 7;
     else if (end - start > 8 && bytes[start + 5] === 58 && bytes[start + 6] === 47 && bytes[start + 7] === 47) hostStart = start + 8;
-    else return slow();
+    else {
+      hostStart = start;
+      connect = true;
+    }
     let hostEnd = hostStart;
-    while (hostEnd < end && bytes[hostEnd] !== 47) hostEnd += 1;
+    if (connect) {
+      while (hostEnd < end && bytes[hostEnd] !== 58) hostEnd += 1;
+      // Only "host:digits" exactly; anything else (a path, userinfo, IPv6) is left to the string path.
+      if (hostEnd === end || hostEnd + 1 === end) return slow();
+      for (let i = hostEnd + 1; i < end; i += 1) if (bytes[i]! < 48 || bytes[i]! > 57) return slow();
+    } else while (hostEnd < end && bytes[hostEnd] !== 47) hostEnd += 1;
     if (hostEnd === hostStart) return slow();
     const suffixHi = this.suffixHi;
     const suffixLo = this.suffixLo;
@@ -483,8 +507,7 @@ export class FilterEngine {
       if (value >>> 1 !== 0) domainMatched[found++] = (value >>> 1) - 1;
     }
     // Search engines may need a SafeSearch rewrite: leave them to the string path.
-    if (bytes[hostStart] === 119 && (bytes[hostStart + 4] === 103 || bytes[hostStart + 4] === 98)) return slow();
-    if (hostEnd - hostStart >= 14 && bytes[hostEnd - 14] === 100 && bytes[hostEnd - 1] === 109) return slow();
+    if (isSearchHostBytes(bytes, hostStart, hostEnd)) return slow();
     const firstGroup = policyIndexes.length > 0 ? snap.policies[policyIndexes[0]!]!.group : 'none';
     if (found === 0) {
       for (let p = 0; p < policyIndexes.length; p += 1) {
