@@ -364,6 +364,12 @@ for (const dialect of dialects()) {
       assert.equal(report.statusCode, 200);
       assert.match(report.body, /Pornography/);
       assert.match(report.body, /adult-sample\.test/);
+      assert.doesNotMatch(report.body, /Marsh/, 'staff are named to the headteacher alone');
+      assert.match((await head.get('/monitoring/reports?from=2000-01-01&to=2100-01-01')).body, /Marsh/);
+      // Which sites someone visited: pupils for the DSL, staff for the headteacher only.
+      assert.equal((await dsl.get(`/people/${pupilId}/web-activity?from=2000-01-01&to=2100-01-01`)).statusCode, 200);
+      assert.equal((await dsl.get(`/people/${staffPersonId}/web-activity?from=2000-01-01&to=2100-01-01`)).statusCode, 404);
+      assert.match((await head.get(`/people/${staffPersonId}/web-activity?from=2000-01-01&to=2100-01-01`)).body, /adult-sample\.test/);
       const csv = await dsl.get('/monitoring/reports.csv?from=2000-01-01&to=2100-01-01');
       assert.equal(csv.statusCode, 200);
       assert.match(csv.body, /Top blocked sites,adult-sample\.test,\d+/);
