@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileSnapshot, writeSnapshotFile } from '../src/features/filtering/compile.js';
 import type { FilterModel, ListDef } from '../src/features/filtering/model.js';
+import { median, round } from './figures.js';
 
 const domainCount = Number(process.env.DOMAINS ?? 3_000_000);
 const urlCount = Number(process.env.URLS ?? 300_000);
@@ -199,16 +200,6 @@ try {
   else rmSync(dir, { recursive: true, force: true });
 }
 console.log(JSON.stringify(figures));
-
-function round(value: number, places: number): number {
-  const factor = 10 ** places;
-  return Math.round(value * factor) / factor;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 /** Lines per second through a helper process, measured by a small separate process (bench/filter-child.mjs pipe). */
 function pipeThrough(command: string, args: string[], inputPath: string): number {

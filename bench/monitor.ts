@@ -31,6 +31,7 @@ import { compileSnapshot, writeSnapshotFile } from '../src/features/filtering/co
 import type { FilterModel, ListDef } from '../src/features/filtering/model.js';
 import { defaultPhraseList } from '../src/features/monitoring/default-phrases.js';
 import { parsePhraseList, themes, type PhraseEntry } from '../src/features/monitoring/phrases.js';
+import { median, round } from './figures.js';
 
 const benchStarted = performance.now();
 const lineCount = Number(process.env.LINES ?? 5_000_000);
@@ -788,14 +789,4 @@ function child<T>(args: string[], label: string, env: Record<string, string> = {
     maxBuffer: 1 << 20,
   });
   return JSON.parse(output) as T;
-}
-
-function round(value: number, places: number): number {
-  const factor = 10 ** places;
-  return Math.round(value * factor) / factor;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }

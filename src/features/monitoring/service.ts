@@ -346,7 +346,7 @@ export function createMonitoringService(deps: {
     return { alerts: outcome.alerts, written: outcome.written };
   }
 
-  async function report(schoolId: string, sourceId: string, format: LogFormat, startedAt: string, outcome: IngestOutcome): Promise<void> {
+  async function recordIngest(schoolId: string, sourceId: string, format: LogFormat, startedAt: string, outcome: IngestOutcome): Promise<void> {
     await repository.insertIngest(db, {
       school_id: schoolId,
       id: newId(),
@@ -624,7 +624,7 @@ export function createMonitoringService(deps: {
       }
       const sourceId = run.sourceId;
       const outcome = outcomeOf(sourceId, run.pipeline, run.skipped, run.alerts);
-      if (sourceId) await report(context.schoolId, sourceId, input.format, startedAt, outcome);
+      if (sourceId) await recordIngest(context.schoolId, sourceId, input.format, startedAt, outcome);
       await audit.record(context, 'monitoring.ingested', null, { path: input.path, format: input.format, lines: outcome.lines, bad: outcome.bad });
       return outcome;
     },
@@ -658,7 +658,7 @@ export function createMonitoringService(deps: {
       );
       if (!written) return { ...outcomeOf(source.id, pipeline, input.lines.length, 0), lines: 0, events: 0, searches: 0, blocked: 0, duplicateBatch: true };
       const outcome = outcomeOf(source.id, pipeline, 0, alerts);
-      await report(schoolId, source.id, input.format, startedAt, outcome);
+      await recordIngest(schoolId, source.id, input.format, startedAt, outcome);
       await audit.record(context, 'monitoring.batch_ingested', null, { source: input.source, lines: outcome.lines, bad: outcome.bad });
       return outcome;
     },
