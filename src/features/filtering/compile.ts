@@ -1,20 +1,11 @@
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
-import { finish, keyForward, keyOf, seedB, stepB } from './hash.js';
+import { capacityFor, filterBits, filterWordsFor, finish, keyForward, keyOf, seedA, seedB, startSlot, stepA, stepB } from './hash.js';
 import type { FilterModel } from './model.js';
 import { magic, type CompiledException, type CompiledPolicy, type SectionRef, type SnapshotHeader, type TableRef, type TagDef } from './snapshot.js';
 
 /** Bounds on the regular-expression slow path (DESIGN.md: optional and bounded). */
 export const maxExpressionLength = 500;
 export const maxExpressions = 5000;
-
-/** Load factor of the hash tables: low enough for short probes, high enough to stay compact. */
-const maxLoad = 0.8;
-
-function capacityFor(entries: number): number {
-  let capacity = 1024;
-  while (capacity * maxLoad < entries) capacity *= 2;
-  return capacity;
-}
 
 /** Interns label sets (sorted tag lists) so a domain in one list costs one small number. */
 class SetTable {
@@ -44,30 +35,31 @@ class SetTable {
   }
 }
 
-/** An open-addressing table of 64-bit keys → label-set ids, filled as entries arrive. */
+/** An open-addressing table of 64-bit keys → label-set ids, filled as entries arrive (layout in hash.ts). */
 class KeyTable {
   /** [hi, lo, value] per slot. */
   readonly slots: Uint32Array;
   readonly filter: Uint32Array;
-  readonly filterMask: number;
-  readonly mask: number;
+  readonly capacity: number;
+  readonly filterShift: number;
   /** Slots taken during compilation (a slot's value is set just after it is claimed). */
   private readonly claimed: Uint8Array;
   entries = 0;
 
-  constructor(readonly capacity: number) {
-    this.slots = new Uint32Array(capacity * 3);
-    this.mask = capacity - 1;
-    // Eight filter bits per slot: about 1 in 10 misses gets past the filter at the full load.
-    this.filter = new Uint32Array(capacity / 4);
-    this.filterMask = capacity * 8 - 1;
-    this.claimed = new Uint8Array(capacity);
+  /** `keys`: how many keys (entries and ancestors) will be added at most. */
+  constructor(keys: number) {
+    this.capacity = capacityFor(keys);
+    this.slots = new Uint32Array(this.capacity * 3);
+    const words = filterWordsFor(keys);
+    this.filter = new Uint32Array(words);
+    this.filterShift = 32 - Math.log2(words);
+    this.claimed = new Uint8Array(this.capacity);
   }
 
   /** Marks a key in the filter only: an ancestor of an entry, so lookups know to go deeper. */
-  mark(lo: number): void {
-    const bit = lo & this.filterMask;
-    this.filter[bit >>> 5] = this.filter[bit >>> 5]! | (1 << (bit & 31));
+  mark(hi: number, lo: number): void {
+    const word = lo >>> this.filterShift;
+    this.filter[word] = this.filter[word]! | filterBits(hi);
   }
 
   /** Adds a tag to the key's set (creating the entry when new). Values are (set + 1) << 1 | URL-host flag. */
@@ -87,8 +79,8 @@ class KeyTable {
   /** The slot (index of its first word) holding a key, claimed for it when new. */
   private slotOf(key: [number, number]): number {
     const [hi, lo] = key;
-    this.mark(lo);
-    let slot = hi & this.mask;
+    this.mark(hi, lo);
+    let slot = startSlot(hi, this.capacity);
     for (;;) {
       const at = slot * 3;
       if (this.claimed[slot] !== 1) {
@@ -99,7 +91,8 @@ class KeyTable {
         return at;
       }
       if (this.slots[at] === hi && this.slots[at + 1] === lo) return at;
-      slot = (slot + 1) & this.mask;
+      slot += 1;
+      if (slot === this.capacity) slot = 0;
     }
   }
 }
@@ -165,15 +158,17 @@ export function compileSnapshot(model: FilterModel, options: { blockTokenKey: st
   domainCount += urlHostSet.size;
 
   const sets = new SetTable();
-  const domains = new KeyTable(capacityFor(domainCount));
-  const urls = new KeyTable(capacityFor(urlCount));
+  const domains = new KeyTable(domainCount);
+  const urls = new KeyTable(urlCount);
   // A domain's ancestors ("example.com" and "com" for "a.example.com") get filter bits, so the
   // engine can walk a host from its top label down and stop at the first suffix with no bit.
   const markAncestors = (domain: string) => {
+    let a = seedA;
     let b = seedB;
     for (let i = domain.length - 1; i >= 0; i -= 1) {
       const code = domain.charCodeAt(i);
-      if (code === 46) domains.mark(finish(b));
+      if (code === 46) domains.mark(finish(a), finish(b));
+      a = stepA(a, code);
       b = stepB(b, code);
     }
   };
@@ -255,12 +250,12 @@ export function compileSnapshot(model: FilterModel, options: { blockTokenKey: st
   const table = (keys: KeyTable): TableRef => ({
     capacity: keys.capacity,
     slots: section(keys.slots),
-    filterBits: keys.capacity * 8,
+    filterBits: keys.filter.length * 32,
     filter: section(keys.filter),
     entries: keys.entries,
   });
   const header: SnapshotHeader = {
-    format: 1,
+    format: 2,
     version: model.version,
     compiledAt: options.compiledAt ?? new Date().toISOString(),
     timeZone: model.timeZone,

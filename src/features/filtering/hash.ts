@@ -51,3 +51,36 @@ export function keyForward(text: string): [number, number] {
   }
   return [finish(a), finish(b)];
 }
+
+/*
+ * Table layout shared by the compiler and the engine (snapshot format 2). The slot a key starts
+ * probing at comes from the top 24 bits of its high half, scaled to the capacity (any size, so the
+ * load factor stays near its target rather than doubling); the filter word from the top bits of the
+ * low half; the three filter bits within that word from the low 15 bits of the high half.
+ */
+
+/** Load factor of the slot tables: a miss that passes the filter probes about 3 slots, a hit under 2. */
+export const maxLoad = 0.6;
+/** Filter bits per entry (rounded up to a power of two words): three bits set per key. */
+export const filterBitsPerEntry = 12;
+
+export function capacityFor(entries: number): number {
+  return Math.max(1024, Math.ceil(entries / maxLoad));
+}
+
+/** Filter words for a table of `entries`: a power of two, at least 32. */
+export function filterWordsFor(entries: number): number {
+  let words = 32;
+  while (words * 32 < entries * filterBitsPerEntry) words *= 2;
+  return words;
+}
+
+/** The first slot to probe for a key whose high half is `hi` (capacity below 2^29). */
+export function startSlot(hi: number, capacity: number): number {
+  return ((hi >>> 8) * capacity * 5.960464477539063e-8) | 0; // × 2^-24
+}
+
+/** The filter bits of a key within its word. */
+export function filterBits(hi: number): number {
+  return (1 << (hi & 31)) | (1 << ((hi >>> 5) & 31)) | (1 << ((hi >>> 10) & 31));
+}

@@ -26,9 +26,9 @@ export interface SectionRef {
 }
 
 /**
- * A hash table: `slots` holds [key high, key low, value] triples side by side (one cache line per
- * probe), and `filter` is a bitset indexed by the low key half that turns most misses away before
- * the (much larger) slot array is touched.
+ * A hash table: `slots` holds [key high, key low, value] triples side by side (linear probing from
+ * the slot hash.ts's startSlot gives), and `filter` is a blocked bit filter (three bits in one word
+ * per key) that turns most misses away before the much larger slot array is touched.
  */
 /** Values: (label set + 1) << 1, with bit 0 set on a domain-table host that has URL entries. */
 export interface TableRef {
@@ -61,7 +61,7 @@ export interface CompiledException {
 }
 
 export interface SnapshotHeader {
-  format: 1;
+  format: 2;
   version: string;
   compiledAt: string;
   timeZone: string;
