@@ -28,6 +28,8 @@ export async function startServer(
     handle,
     onJobError: (job, error) => console.error(`Job ${job} failed: ${error instanceof Error ? error.message : String(error)}`),
   });
+  // Snapshot files left by an older version are rewritten before helpers may need them again.
+  for (const school of await services.schools.list()) await services.filtering.refreshOutdatedSnapshot(school.id);
   if (options.onReady) await options.onReady(services);
   const app = await createApp({ services, logger: options.logger === false ? false : { level: config.logLevel } });
   await app.listen({ port: config.port, host: config.host });

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { loadSnapshot } from '../../src/features/filtering/engine.js';
 import { runHelper } from '../../src/features/filtering/helper.js';
 import { TestAgent } from '../support/agent.js';
 import { buildTestHaven, type TestHaven } from '../support/app.js';
@@ -277,6 +279,20 @@ for (const dialect of dialects()) {
         (await haven.services.filtering.networks(fresh.schoolId)).map((network) => [network.cidr, network.group_code]),
         [['10.90.0.0/16', 'key_stage:KS2']],
       );
+    });
+
+    it('rewrites a snapshot file left in an older format at start, so a restarted helper can load it', async () => {
+      const path = haven.services.filtering.snapshotPath(schoolId);
+      await haven.services.filtering.compile(schoolId);
+      const current = readFileSync(path);
+      assert.equal(await haven.services.filtering.refreshOutdatedSnapshot(schoolId), false, 'a current file is left alone');
+      // The same file as format 1 wrote it (same length header, older format number).
+      const old = Buffer.from(current);
+      old.write('{"format":1,', 12, 'latin1');
+      writeFileSync(path, old);
+      assert.throws(() => loadSnapshot(readFileSync(path)), /Unsupported snapshot format 1/);
+      assert.equal(await haven.services.filtering.refreshOutdatedSnapshot(schoolId), true);
+      assert.equal(loadSnapshot(readFileSync(path)).header.format, 2);
     });
 
     it('knows people by their network user name, and gives anyone not cleared for ICT access the most restrictive policy', async () => {

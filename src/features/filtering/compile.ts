@@ -1,7 +1,16 @@
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { capacityFor, filterBits, filterWordsFor, finish, keyForward, keyOf, seedA, seedB, startSlot, stepA, stepB } from './hash.js';
 import type { FilterModel } from './model.js';
-import { magic, type CompiledException, type CompiledPolicy, type SectionRef, type SnapshotHeader, type TableRef, type TagDef } from './snapshot.js';
+import {
+  magic,
+  snapshotFormat,
+  type CompiledException,
+  type CompiledPolicy,
+  type SectionRef,
+  type SnapshotHeader,
+  type TableRef,
+  type TagDef,
+} from './snapshot.js';
 
 /** Bounds on the regular-expression slow path (DESIGN.md: optional and bounded). */
 export const maxExpressionLength = 500;
@@ -255,7 +264,7 @@ export function compileSnapshot(model: FilterModel, options: { blockTokenKey: st
     entries: keys.entries,
   });
   const header: SnapshotHeader = {
-    format: 2,
+    format: snapshotFormat,
     version: model.version,
     compiledAt: options.compiledAt ?? new Date().toISOString(),
     timeZone: model.timeZone,

@@ -3,7 +3,7 @@ import { isIPv4 } from 'node:net';
 import { filterBits, finish, seedA, seedB, startSlot, stepA, stepB } from './hash.js';
 import type { Verdict } from './model.js';
 import { normaliseHost } from './normalise.js';
-import { magic, type SnapshotHeader, type TableRef } from './snapshot.js';
+import { magic, snapshotFormat, type SnapshotHeader, type TableRef } from './snapshot.js';
 
 /**
  * The decision engine (DESIGN.md "Filtering semantics"): a pure module — no database, no HTTP. It
@@ -132,7 +132,7 @@ export function loadSnapshot(bytes: Buffer): Snapshot {
   if (bytes.length < 12 || bytes.toString('latin1', 0, 8) !== magic) throw new Error('Not a Haven filter snapshot (bad magic)');
   const headerLength = bytes.readUInt32LE(8);
   const header = JSON.parse(bytes.toString('utf8', 12, 12 + headerLength)) as SnapshotHeader;
-  if (header.format !== 2) throw new Error(`Unsupported snapshot format ${String(header.format)}`);
+  if (header.format !== snapshotFormat) throw new Error(`Unsupported snapshot format ${String(header.format)}`);
   const start = Math.ceil((12 + headerLength) / 8) * 8;
   const table = (ref: TableRef): Table => ({
     slots: view(bytes, start, ref.slots, 'u32') as Uint32Array,

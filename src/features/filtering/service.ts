@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join, resolve as resolvePath, sep } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -21,6 +21,7 @@ import { exportFor as exportForModel, type ExportFormat } from './dns-exports.js
 import { detectFormat, listFormats, parseList, parseUt1Directory, type ListFormat } from './list-import.js';
 import { normaliseHost, normaliseUrlEntry } from './normalise.js';
 import * as repository from './repository.js';
+import { snapshotFormat } from './snapshot.js';
 
 export interface ListEntries {
   domains: string[];
@@ -393,6 +394,25 @@ export function createFilteringService(deps: {
     return { version: model.version, path, domains: compiled.header.counts.domains, urls: compiled.header.counts.urls };
   }
 
+  /**
+   * At start: recompiles a school's snapshot file when it is in an older format than this version's
+   * engine reads, so helpers (re)started after an upgrade find one they can load.
+   */
+  async function refreshOutdatedSnapshot(schoolId: string): Promise<boolean> {
+    const path = snapshotPath(schoolId);
+    if (!existsSync(path)) return false;
+    const prefix = Buffer.alloc(64);
+    const fd = openSync(path, 'r');
+    try {
+      readSync(fd, prefix, 0, prefix.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+    if (prefix.toString('latin1').includes(`{"format":${snapshotFormat},`)) return false;
+    await compile(schoolId);
+    return true;
+  }
+
   async function engineFor(schoolId: string): Promise<FilterEngine> {
     if (!engines.has(schoolId)) await compile(schoolId);
     return engines.get(schoolId)!;
@@ -429,6 +449,7 @@ export function createFilteringService(deps: {
     ensureDefaults,
     buildModel,
     compile,
+    refreshOutdatedSnapshot,
     engineFor,
     snapshotPath,
     readEntries,

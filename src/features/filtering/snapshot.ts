@@ -11,6 +11,9 @@
 
 export const magic = 'HAVENSN1';
 
+/** The layout the engine reads (2: tables at load 0.6 with a three-bit blocked filter; see hash.ts). */
+export const snapshotFormat = 2;
+
 export type TagKind = 'category' | 'allow' | 'deny' | 'exception';
 
 /** What a list entry says: one of these tags; an entry in several lists carries a set of tags. */
@@ -61,7 +64,7 @@ export interface CompiledException {
 }
 
 export interface SnapshotHeader {
-  format: 2;
+  format: typeof snapshotFormat;
   version: string;
   compiledAt: string;
   timeZone: string;
