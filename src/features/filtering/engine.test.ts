@@ -303,4 +303,22 @@ describe('the filtering engine: precedence', () => {
         // An unknown user name makes policiesFor work the answer out from the ranges afresh.
         assert.deepEqual(e.policiesForIpv4(toInt(ip)), e.policiesFor({ ip, user: 'no-such-user' }), ip);
   });
+
+  it('finds the same policies for a user name and a numeric address as for their text, the user’s groups first', () => {
+    const e = engineFor();
+    const toInt = (ip: string) => ip.split('.').reduce((value, part) => (value << 8) | Number(part), 0);
+    const staffOnly = e.policiesFor({ user: 't.teacher' });
+    const eyfsRange = e.policiesFor({ ip: '10.30.1.2' });
+    for (let round = 0; round < 2; round += 1) {
+      const both = e.policiesForUserIpv4('t.teacher', toInt('10.30.1.2'));
+      assert.deepEqual(both, [...staffOnly, ...eyfsRange]);
+      assert.deepEqual(e.policiesFor({ user: 'T.Teacher', ip: '10.30.1.2' }), both);
+      assert.deepEqual(e.policiesForUserIpv4('t.teacher', toInt('10.99.0.1')), staffOnly, 'no range: the user’s alone');
+      assert.deepEqual(e.policiesForUserIpv4('nobody', toInt('10.30.1.2')), eyfsRange, 'unknown user: the range’s');
+      assert.deepEqual(e.policiesForUserIpv4('nobody', toInt('10.99.0.1')), e.policiesFor({}), 'neither: the defaults');
+    }
+    // A stray "%" in a logged user name is not an escape: no match, and no error.
+    assert.deepEqual(e.policiesFor({ user: 'pupil%zz', ip: '10.99.0.1' }), e.policiesFor({}));
+    assert.deepEqual(e.policiesFor({ user: 'PUPIL%2EFOUR' }), e.policiesFor({ user: 'pupil.four' }), 'an escaped name is decoded');
+  });
 });

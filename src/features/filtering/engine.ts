@@ -76,8 +76,12 @@ export interface Snapshot {
   byteLength: number;
   /** The regular-expression slow path (tried only when no entry matched). */
   expressions: Array<{ set: number; regex: RegExp }>;
-  /** Policies already worked out per client address (no user name). */
+  /** Address ranges' policies already worked out per client address text (IPv6; IPv4 goes through ipCache). */
   byAddress: Map<string, number[]>;
+  /** Policies per proxy user name as logged (empty for names of no one known). */
+  byUser: Map<string, number[]>;
+  /** User policies ∪ address-range policies, per pair of lists. */
+  unions: Map<number[], Map<number[], number[]>>;
   ipCache: { keys: Int32Array; values: Int32Array; lists: number[][] };
   /** Block-page addresses made this minute. */
   blockPages: Map<string, string>;
@@ -208,6 +212,8 @@ export function loadSnapshot(bytes: Buffer): Snapshot {
     byteLength: bytes.byteLength,
     expressions: (header.expressions ?? []).map((expression) => ({ set: expression.set, regex: new RegExp(expression.pattern) })),
     byAddress: new Map(),
+    byUser: new Map(),
+    unions: new Map(),
     ipCache: { keys: new Int32Array(ipCacheSize), values: new Int32Array(ipCacheSize), lists: [] },
     blockPages: new Map(),
     blockMinute: -1,
@@ -262,6 +268,25 @@ function parseIpv4(text: string): number {
   return value * 256 + part;
 }
 
+/** Shared "no policies" answer: an empty list that is never changed. */
+const noPolicies: number[] = [];
+
+/** The policies of every address range that holds `ip` (IPv4 or IPv6 text), in range order; empty when none. */
+function networksOf(snap: Snapshot, ip: string): number[] {
+  let found = noPolicies;
+  if (snap.networks.length === 0) return found;
+  const n = parseIpv4(ip);
+  const v6 = n === -1 ? ipv6ToBigInt(ip) : null;
+  for (const network of snap.networks) {
+    const hit = network.v4
+      ? n !== -1 && (n & network.mask) >>> 0 === network.base
+      : v6 !== null && (network.bits === 0 ? true : v6 >> BigInt(128 - network.bits) === network.prefix);
+    if (hit && network.policies.length > 0)
+      found = found.length > 0 && found !== network.policies ? [...new Set([...found, ...network.policies])] : network.policies;
+  }
+  return found;
+}
+
 export interface Who {
   /** Client address as the proxy sees it. */
   ip?: string | undefined;
@@ -289,7 +314,9 @@ const ipCacheSize = 1 << ipCacheBits;
 /** The slow path looks at no more than this much of a path. */
 const maxExpressionSubject = 2048;
 
+/** ASCII bytes as a string (from a Buffer directly: a view made per call costs three times as much). */
 function latin1(bytes: Uint8Array, start: number, end: number): string {
+  if (bytes instanceof Buffer) return bytes.toString('latin1', start, end);
   return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
 }
 
@@ -356,8 +383,41 @@ export class FilterEngine {
     return this.policiesFor({ ip, user });
   }
 
-  /** policiesFor for an IPv4 address already parsed to a number, without a user name (no string needed). */
+  /** policiesFor for an IPv4 address already parsed to a number (an int32), without a user name (no string needed). */
   policiesForIpv4(address: number): number[] {
+    const networks = this.networksForIpv4(address);
+    return networks.length > 0 ? networks : this.snapshot.defaultPolicies;
+  }
+
+  /** policiesFor for a proxy user name and an IPv4 address already parsed to a number. */
+  policiesForUserIpv4(user: string, address: number): number[] {
+    return this.combine(this.userPolicies(user), this.networksForIpv4(address));
+  }
+
+  /** The policies that apply to a request: the user's groups and every matching address range; else the defaults. */
+  policiesFor(who: Who): number[] {
+    const snap = this.snapshot;
+    let networks = noPolicies;
+    if (who.ip !== undefined && who.ip !== '') {
+      // IPv4 (nearly every school network): a numeric cache, cheaper than hashing the string.
+      const v4 = parseIpv4(who.ip);
+      if (v4 !== -1) networks = this.networksForIpv4(v4 | 0);
+      else {
+        // Schools have a few thousand devices: remember each address's ranges (per snapshot).
+        const cached = snap.byAddress.get(who.ip);
+        if (cached) networks = cached;
+        else {
+          networks = networksOf(snap, who.ip);
+          if (snap.byAddress.size >= 65_536) snap.byAddress.clear();
+          snap.byAddress.set(who.ip, networks);
+        }
+      }
+    }
+    return this.combine(!who.user || who.user === '-' ? noPolicies : this.userPolicies(who.user), networks);
+  }
+
+  /** The policies of the address ranges an IPv4 address (as an int32) is in; empty when none. */
+  private networksForIpv4(address: number): number[] {
     const snap = this.snapshot;
     // A small open-addressing cache on the address as an int32: no string, no allocation per request.
     const cache = snap.ipCache;
@@ -369,7 +429,7 @@ export class FilterEngine {
       slot = (slot + 1) & (ipCacheSize - 1);
     }
     const unsigned = address >>> 0;
-    const found = this.resolve(snap, { ip: `${unsigned >>> 24}.${(unsigned >>> 16) & 255}.${(unsigned >>> 8) & 255}.${unsigned & 255}` });
+    const found = networksOf(snap, `${unsigned >>> 24}.${(unsigned >>> 16) & 255}.${(unsigned >>> 8) & 255}.${unsigned & 255}`);
     if (cache.lists.length >= ipCacheSize / 2) {
       // Full enough: start again (schools have thousands of devices, not hundreds of thousands).
       cache.values.fill(0);
@@ -383,42 +443,36 @@ export class FilterEngine {
     return found;
   }
 
-  /** The policies that apply to a request: the user's groups and every matching address range; else the defaults. */
-  policiesFor(who: Who): number[] {
+  /** A proxy user name's policies (empty when the name is not a known person's), remembered per snapshot. */
+  private userPolicies(user: string): number[] {
     const snap = this.snapshot;
-    // Schools have a few thousand devices: remember each address's answer (per snapshot).
-    if (!who.user || who.user === '-') {
-      if (who.ip === undefined) return snap.defaultPolicies;
-      // IPv4 (nearly every school network): a numeric cache, cheaper than hashing the string.
-      const v4 = parseIpv4(who.ip);
-      if (v4 !== -1) return this.policiesForIpv4(v4 | 0);
-      const cached = snap.byAddress.get(who.ip);
-      if (cached) return cached;
-      const found = this.resolve(snap, who);
-      if (snap.byAddress.size >= 65_536) snap.byAddress.clear();
-      snap.byAddress.set(who.ip, found);
-      return found;
+    let found = snap.byUser.get(user);
+    if (found === undefined) {
+      found = snap.users.get(user.toLowerCase());
+      if (found === undefined && user.includes('%')) {
+        try {
+          found = snap.users.get(decodeURIComponent(user).toLowerCase());
+        } catch {
+          // A stray "%" that is not an escape: the name as logged did not match either.
+        }
+      }
+      found ??= noPolicies;
+      if (snap.byUser.size >= 65_536) snap.byUser.clear();
+      snap.byUser.set(user, found);
     }
-    return this.resolve(snap, who);
+    return found;
   }
 
-  private resolve(snap: Snapshot, who: Who): number[] {
-    let found: number[] | undefined;
-    if (who.user && who.user !== '-') {
-      const user = snap.users.get(who.user.toLowerCase()) ?? snap.users.get(decodeURIComponent(who.user).toLowerCase());
-      if (user && user.length > 0) found = user;
-    }
-    if (who.ip && snap.networks.length > 0) {
-      const n = parseIpv4(who.ip);
-      const v6 = n === -1 ? ipv6ToBigInt(who.ip) : null;
-      for (const network of snap.networks) {
-        const hit = network.v4
-          ? n !== -1 && (n & network.mask) >>> 0 === network.base
-          : v6 !== null && (network.bits === 0 ? true : v6 >> BigInt(128 - network.bits) === network.prefix);
-        if (hit && network.policies.length > 0) found = found && found !== network.policies ? [...new Set([...found, ...network.policies])] : network.policies;
-      }
-    }
-    return found ?? snap.defaultPolicies;
+  /** A user's policies with their address ranges' (user's first); the defaults when neither has any. */
+  private combine(user: number[], networks: number[]): number[] {
+    if (user.length === 0) return networks.length > 0 ? networks : this.snapshot.defaultPolicies;
+    if (networks.length === 0 || networks === user) return user;
+    const unions = this.snapshot.unions;
+    let byNetworks = unions.get(user);
+    if (!byNetworks) unions.set(user, (byNetworks = new Map<number[], number[]>()));
+    let union = byNetworks.get(networks);
+    if (!union) byNetworks.set(networks, (union = [...new Set([...user, ...networks])]));
+    return union;
   }
 
   private localTime(now: number): void {
@@ -457,7 +511,12 @@ export class FilterEngine {
    * decideFor on the decoded URL, so both always agree.
    */
   decideBytes(policyIndexes: readonly number[], bytes: Uint8Array, start: number, end: number, now: number = Date.now()): Decision {
-    const slow = () => this.decideFor(policyIndexes, Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8'), now);
+    const slow = () =>
+      this.decideFor(
+        policyIndexes,
+        bytes instanceof Buffer ? bytes.toString('utf8', start, end) : Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8'),
+        now,
+      );
     const snap = this.snapshot;
     if (snap.expressions.length > 0) return slow();
     let hostStart: number;

@@ -232,9 +232,13 @@ function rewriteReply(
     if (slash !== -1 && slash < clientEnd) clientEnd = slash;
   }
   const user = first + 2 < tokens ? decodeField(tokenText(bytes, starts[first + 2]!, ends[first + 2]!)) : undefined;
-  // The usual case, an IPv4 client and no user name, is looked up by number: no string is made.
-  const ipv4 = user === undefined ? parseIpv4Bytes(bytes, clientStart, clientEnd) : 0;
-  const policies = user === undefined && ipv4Parsed ? engine.policiesForIpv4(ipv4) : engine.policiesForAddress(tokenText(bytes, clientStart, clientEnd), user);
+  // An IPv4 client (the usual case) is looked up by number: no string is made for the address.
+  const ipv4 = parseIpv4Bytes(bytes, clientStart, clientEnd);
+  const policies = !ipv4Parsed
+    ? engine.policiesForAddress(tokenText(bytes, clientStart, clientEnd), user)
+    : user === undefined
+      ? engine.policiesForIpv4(ipv4)
+      : engine.policiesForUserIpv4(user, ipv4);
   const decision = engine.decideBytes(policies, bytes, urlStart, urlEnd, now);
   if (decision.rule === 'malformed') return 'BH message=malformed-url';
   if (decision.action === 'block') {

@@ -211,17 +211,15 @@ export class Pipeline {
       return;
     }
 
-    // Who: the proxy user name if it is a known person, else the device by its address.
+    // Who: the proxy user name if it is a known person, else the device by its address. The person and
+    // the address's text are looked up only for what is kept (below).
     const user = line.userEnd > line.userStart ? userText(bytes, line) : undefined;
-    const known = user === undefined ? undefined : options.users.get(user);
     const engine = options.engine;
     let policies: readonly number[];
     let client: string | undefined;
-    const ipv4 = user === undefined ? ipv4Number(bytes, line.clientStart, line.clientEnd) : -1;
-    if (ipv4 !== -1) {
-      policies = engine.policiesForIpv4(ipv4);
-      client = this.clients.get(ipv4);
-    } else {
+    const ipv4 = ipv4Number(bytes, line.clientStart, line.clientEnd);
+    if (ipv4 !== -1) policies = user === undefined ? engine.policiesForIpv4(ipv4) : engine.policiesForUserIpv4(user, ipv4);
+    else {
       client = storable(fieldText(bytes, line.clientStart, line.clientEnd));
       policies = engine.policiesForAddress(client || undefined, user);
     }
@@ -255,9 +253,13 @@ export class Pipeline {
       return;
     }
     if (client === undefined) {
-      client = storable(fieldText(bytes, line.clientStart, line.clientEnd));
-      if (ipv4 !== -1) this.clients.set(ipv4, client);
+      client = this.clients.get(ipv4);
+      if (client === undefined) {
+        client = storable(fieldText(bytes, line.clientStart, line.clientEnd));
+        this.clients.set(ipv4, client);
+      }
     }
+    const known = user === undefined ? undefined : options.users.get(user);
     const day = this.days.of(line.time);
     const personId = known?.personId ?? null;
 
