@@ -458,6 +458,13 @@ for (const dialect of dialects()) {
           [2, 5, true],
         ],
       );
+      // Both new alerts of the one batch get their own reference, one after the other, after every earlier one.
+      const numbers = alerts.map((alert) => Number(/^AL-\d{4}-(\d{5})$/.exec(alert.reference)?.[1]));
+      assert.equal(numbers[1], numbers[0]! + 1, alerts.map((alert) => alert.reference).join(' '));
+      const everyReference = (await haven.services.handle.db.selectFrom('monitor_alerts').select('reference').where('school_id', '=', schoolId).execute()).map(
+        (row) => row.reference,
+      );
+      assert.equal(new Set(everyReference).size, everyReference.length, 'references are never reused');
       const deputyNotes = await haven.services.notifications.list(schoolId, deputy.userId);
       for (const alert of alerts)
         assert.ok(

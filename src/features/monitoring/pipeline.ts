@@ -2,6 +2,7 @@ import type { FilterEngine } from '../filtering/engine.js';
 import { fieldText, LogLine, parseLine, userText, type LogFormat } from './parse.js';
 import { scoreText, type PhraseMatcher } from './phrases.js';
 import { extractSearch, mayBeSearch, normaliseText } from './search-terms.js';
+import { TrafficTable } from './traffic.js';
 
 /**
  * The monitoring pipeline without storage (DESIGN.md "Monitoring pipeline"): log line → parse → who
@@ -165,6 +166,109 @@ function storable(text: string): string {
   return text.includes('\0') ? text.replaceAll('\0', '') : text;
 }
 
+function idOf(ids: Map<string, number>, text: string): number {
+  let id = ids.get(text);
+  if (id === undefined) {
+    id = ids.size;
+    ids.set(text, id);
+  }
+  return id;
+}
+
+/**
+ * The hosts of one batch, numbered: a host seen before is found from its bytes (hashed in lower case,
+ * then compared), without making a string. Hosts with non-ASCII bytes go through their text.
+ */
+class HostTable {
+  readonly texts: string[] = [];
+  private hashes = new Int32Array(1 << 12);
+  /** id + 1 per slot; 0 is empty. */
+  private slots = new Int32Array(1 << 12);
+  private readonly byText = new Map<string, number>();
+
+  /** The host's id, or -1 when it holds a control character (no real host does). */
+  id(bytes: Uint8Array, start: number, end: number): number {
+    let hash = 0x811c9dc5;
+    let ascii = true;
+    for (let i = start; i < end; i += 1) {
+      let code = bytes[i]!;
+      if (code < 32) return -1;
+      if (code >= 128) ascii = false;
+      else if (code >= 65 && code <= 90) code |= 32;
+      hash = Math.imul(hash ^ code, 0x01000193);
+    }
+    if (!ascii) {
+      const text = lowerHost(bytes, start, end);
+      if (text === null) return -1;
+      let id = this.byText.get(text);
+      if (id === undefined) {
+        id = this.add(text);
+        this.byText.set(text, id);
+      }
+      return id;
+    }
+    const mask = this.slots.length - 1;
+    let slot = hash & mask;
+    for (;;) {
+      const found = this.slots[slot]!;
+      if (found === 0) break;
+      if (this.hashes[slot] === hash && sameLowerAscii(this.texts[found - 1]!, bytes, start, end)) return found - 1;
+      slot = (slot + 1) & mask;
+    }
+    const id = this.add(lowerHost(bytes, start, end)!);
+    this.slots[slot] = id + 1;
+    this.hashes[slot] = hash;
+    if (this.texts.length * 2 > this.slots.length) this.grow();
+    return id;
+  }
+
+  clear(): void {
+    this.texts.length = 0;
+    this.slots.fill(0);
+    this.byText.clear();
+  }
+
+  private add(text: string): number {
+    this.texts.push(text);
+    return this.texts.length - 1;
+  }
+
+  private grow(): void {
+    const hashes = this.hashes;
+    const slots = this.slots;
+    this.hashes = new Int32Array(hashes.length * 2);
+    this.slots = new Int32Array(slots.length * 2);
+    const mask = this.slots.length - 1;
+    for (let i = 0; i < slots.length; i += 1) {
+      if (slots[i] === 0) continue;
+      let slot = hashes[i]! & mask;
+      while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
+      this.slots[slot] = slots[i]!;
+      this.hashes[slot] = hashes[i]!;
+    }
+  }
+}
+
+/** Whether ASCII bytes, lower-cased, spell `text`. */
+function sameLowerAscii(text: string, bytes: Uint8Array, start: number, end: number): boolean {
+  if (text.length !== end - start) return false;
+  for (let i = start; i < end; i += 1) {
+    let code = bytes[i]!;
+    if (code >= 65 && code <= 90) code |= 32;
+    if (text.charCodeAt(i - start) !== code) return false;
+  }
+  return true;
+}
+
+/** A subject (person or device) on one day. */
+interface SubjectDay {
+  day: string;
+  subject: string;
+  personId: string | null;
+}
+
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 export class Pipeline {
   lines = 0;
   bad = 0;
@@ -175,7 +279,22 @@ export class Pipeline {
   readonly badSamples: BadLine[] = [];
   private gathered: WebEvent[] = [];
   private hits: Hit[] = [];
-  private traffic = new Map<string, TrafficCount>();
+  /** Traffic counts of this batch per subject-day and host (ids start again at each drain). */
+  private traffic = new TrafficTable();
+  private subjectDays: SubjectDay[] = [];
+  /** Subject-day ids per day id, then per subject id. */
+  private readonly subjectDayIds: Array<Map<number, number>> = [];
+  private readonly dayIds = new Map<string, number>();
+  private lastDay = '';
+  private lastDayId = -1;
+  private readonly hosts = new HostTable();
+  private readonly subjectsByPerson = new Map<string, number>();
+  private readonly subjectsByIpv4 = new Map<number, number>();
+  private readonly subjectsByClient = new Map<string, number>();
+  private subjectCount = 0;
+  /** Group codes and categories by number (category 0 is none). */
+  private readonly labelIds = new Map<string, number>();
+  private readonly labels: Array<string | null> = [null];
 
   private readonly line = new LogLine();
   private readonly days: SchoolDays;
@@ -187,10 +306,23 @@ export class Pipeline {
 
   /** Takes what has been gathered since the last call (for one transaction's worth of storage). */
   drain(): { events: WebEvent[]; hits: Hit[]; traffic: TrafficCount[] } {
-    const taken = { events: this.gathered, hits: this.hits, traffic: [...this.traffic.values()] };
+    const traffic = this.trafficCounts();
+    const taken = { events: this.gathered, hits: this.hits, traffic };
     this.gathered = [];
     this.hits = [];
-    this.traffic = new Map();
+    this.traffic = new TrafficTable();
+    this.subjectDays = [];
+    this.subjectDayIds.length = 0;
+    this.dayIds.clear();
+    this.lastDay = '';
+    this.lastDayId = -1;
+    this.hosts.clear();
+    this.subjectsByPerson.clear();
+    this.subjectsByIpv4.clear();
+    this.subjectsByClient.clear();
+    this.subjectCount = 0;
+    this.labelIds.clear();
+    this.labels.length = 1;
     return taken;
   }
 
@@ -234,67 +366,55 @@ export class Pipeline {
       this.refuse(bytes, start, end, lineNo, 'no host in the URL');
       return;
     }
-    let host: string | null | undefined;
+    const hosts = this.hosts;
+    let hostId = -1;
 
     let search: { engine: string; term: string } | null = null;
     if (mayBeSearch(bytes, line.urlStart, line.urlEnd)) {
-      host = lowerHost(bytes, hostStart, hostEnd);
-      if (host === null) {
+      hostId = hosts.id(bytes, hostStart, hostEnd);
+      if (hostId === -1) {
         this.refuse(bytes, start, end, lineNo, 'unreadable host');
         return;
       }
-      search = extractSearch(host, fieldText(bytes, hostEnd, line.urlEnd));
+      search = extractSearch(hosts.texts[hostId]!, fieldText(bytes, hostEnd, line.urlEnd));
     }
     if (!blocked && search === null && !countTraffic) return;
 
-    host ??= lowerHost(bytes, hostStart, hostEnd);
-    if (host === null) {
-      this.refuse(bytes, start, end, lineNo, 'unreadable host');
-      return;
-    }
-    if (client === undefined) {
-      client = this.clients.get(ipv4);
-      if (client === undefined) {
-        client = storable(fieldText(bytes, line.clientStart, line.clientEnd));
-        this.clients.set(ipv4, client);
-      }
-    }
-    const known = user === undefined ? undefined : options.users.get(user);
-    const day = this.days.of(line.time);
-    const personId = known?.personId ?? null;
-
-    // Allowed traffic that is not a search is only counted, per day, subject and host: a host seen
-    // again that day adds to its count, and only a new one is classified against the snapshot.
-    let count: TrafficCount | undefined;
-    let key = '';
-    if (countTraffic) {
-      key = `${day}|${personId !== null ? `p:${personId}` : `ip:${client}`}|${host}`;
-      count = this.traffic.get(key);
-      if (count && !blocked && search === null) {
-        count.allowed += 1;
+    if (hostId === -1) {
+      hostId = hosts.id(bytes, hostStart, hostEnd);
+      if (hostId === -1) {
+        this.refuse(bytes, start, end, lineNo, 'unreadable host');
         return;
       }
     }
+    const known = user === undefined ? undefined : options.users.get(user);
+    const personId = known?.personId ?? null;
+    const day = this.days.of(line.time);
+
+    // Allowed traffic that is not a search is only counted, per day, subject and host: a host seen
+    // again that day adds to its count, and only a new one is classified against the snapshot.
+    let subjectDay = -1;
+    let entry = -1;
+    if (countTraffic) {
+      subjectDay = this.subjectDayOf(day, personId, ipv4, client, bytes);
+      entry = this.traffic.find(subjectDay, hostId);
+      if (entry !== -1 && !blocked && search === null) {
+        this.traffic.allowed[entry]! += 1;
+        return;
+      }
+    }
+    const host = hosts.texts[hostId]!;
+    client ??= this.clientText(bytes, ipv4);
 
     decision ??= engine.decideBytes(policies, bytes, line.urlStart, line.urlEnd, line.time);
     const loggedCategory = line.categoryEnd > line.categoryStart ? storable(fieldText(bytes, line.categoryStart, line.categoryEnd)) : null;
     const category = loggedCategory ?? decision.category;
     const group = line.groupEnd > line.groupStart && options.format === 'haven' ? storable(fieldText(bytes, line.groupStart, line.groupEnd)) : decision.group;
     if (countTraffic) {
-      if (count) {
-        if (blocked) count.blocked += 1;
-        else count.allowed += 1;
-      } else
-        this.traffic.set(key, {
-          day,
-          subject: personId !== null ? `p:${personId}` : `ip:${client}`,
-          personId,
-          group,
-          host,
-          category,
-          allowed: blocked ? 0 : 1,
-          blocked: blocked ? 1 : 0,
-        });
+      if (entry !== -1) {
+        if (blocked) this.traffic.blocked[entry]! += 1;
+        else this.traffic.allowed[entry]! += 1;
+      } else this.traffic.add(subjectDay, hostId, this.labelId(group), category === null ? 0 : this.labelId(category), blocked ? 0 : 1, blocked ? 1 : 0);
     }
     if (!blocked && search === null) return;
 
@@ -326,6 +446,105 @@ export class Pipeline {
       for (const score of scoreText(options.matcher, normaliseText(search.term), threshold))
         this.hits.push({ kind: 'phrase', theme: score.theme, severity: score.severity, matched: score.matched, event });
     }
+  }
+
+  /** The client address's text for an IPv4 client (remembered per address); line's own field otherwise. */
+  private clientText(bytes: Uint8Array, ipv4: number): string {
+    let text = this.clients.get(ipv4);
+    if (text === undefined) {
+      text = storable(fieldText(bytes, this.line.clientStart, this.line.clientEnd));
+      if (ipv4 !== -1) this.clients.set(ipv4, text);
+    }
+    return text;
+  }
+
+  /** The subject-day of a line: its day, and its person or else its device. */
+  private subjectDayOf(day: string, personId: string | null, ipv4: number, client: string | undefined, bytes: Uint8Array): number {
+    const dayId = this.dayId(day);
+    const subjectId = this.subjectId(personId, ipv4, client ?? '');
+    let ids = this.subjectDayIds[dayId];
+    if (!ids) this.subjectDayIds[dayId] = ids = new Map<number, number>();
+    let id = ids.get(subjectId);
+    if (id === undefined) {
+      id = this.subjectDays.length;
+      const subject = personId !== null ? `p:${personId}` : `ip:${client ?? this.clientText(bytes, ipv4)}`;
+      this.subjectDays.push({ day, subject, personId });
+      ids.set(subjectId, id);
+    }
+    return id;
+  }
+
+  private labelId(label: string): number {
+    let id = this.labelIds.get(label);
+    if (id === undefined) {
+      id = this.labels.length;
+      this.labels.push(label);
+      this.labelIds.set(label, id);
+    }
+    return id;
+  }
+
+  /**
+   * The batch's traffic counts in key order — day, subject, host, as the daily table's primary key
+   * runs — so storing them is one sweep along the index rather than a jump per row.
+   */
+  private trafficCounts(): TrafficCount[] {
+    const table = this.traffic;
+    const subjectDays = this.subjectDays;
+    const hostTexts = this.hosts.texts;
+    const byKey = subjectDays
+      .map((_, id) => id)
+      .sort((a, b) => compareText(subjectDays[a]!.day, subjectDays[b]!.day) || compareText(subjectDays[a]!.subject, subjectDays[b]!.subject));
+    const rank = new Int32Array(subjectDays.length);
+    byKey.forEach((id, order) => (rank[id] = order));
+    // Entries bucketed by their subject-day's rank (a counting sort), then by host within each.
+    const starts = new Int32Array(subjectDays.length + 1);
+    for (let entry = 0; entry < table.size; entry += 1) starts[rank[table.subjectDay[entry]!]! + 1]! += 1;
+    for (let i = 0; i < subjectDays.length; i += 1) starts[i + 1]! += starts[i]!;
+    const order = new Int32Array(table.size);
+    const fill = starts.slice(0, subjectDays.length);
+    for (let entry = 0; entry < table.size; entry += 1) order[fill[rank[table.subjectDay[entry]!]!]!++] = entry;
+    const counts: TrafficCount[] = [];
+    for (let bucket = 0; bucket < subjectDays.length; bucket += 1) {
+      const entries = Array.from(order.subarray(starts[bucket], starts[bucket + 1]));
+      if (entries.length > 1) entries.sort((a, b) => compareText(hostTexts[table.host[a]!]!, hostTexts[table.host[b]!]!));
+      for (const entry of entries) {
+        const subjectDay = subjectDays[table.subjectDay[entry]!]!;
+        counts.push({
+          day: subjectDay.day,
+          subject: subjectDay.subject,
+          personId: subjectDay.personId,
+          group: this.labels[table.group[entry]!]!,
+          host: hostTexts[table.host[entry]!]!,
+          category: this.labels[table.category[entry]!] ?? null,
+          allowed: table.allowed[entry]!,
+          blocked: table.blocked[entry]!,
+        });
+      }
+    }
+    return counts;
+  }
+
+  /** The id of a day in this batch (lines come in time order: usually the last one's). */
+  private dayId(day: string): number {
+    if (day !== this.lastDay) {
+      this.lastDay = day;
+      this.lastDayId = idOf(this.dayIds, day);
+    }
+    return this.lastDayId;
+  }
+
+  /** The id of a subject in this batch: the person, or else the device by its address (as a number when IPv4). */
+  private subjectId(personId: string | null, ipv4: number, client: string): number {
+    const map = personId !== null ? this.subjectsByPerson : ipv4 !== -1 ? this.subjectsByIpv4 : this.subjectsByClient;
+    const key = personId ?? (ipv4 !== -1 ? ipv4 : client);
+    let id = (map as Map<string | number, number>).get(key);
+    if (id === undefined) {
+      id = this.subjectCount;
+      this.subjectCount += 1;
+      (map as Map<string | number, number>).set(key, id);
+    }
+    return id;
   }
 
   /** A problem with the source rather than a line (a damaged archive): in the report, with where it happened. */

@@ -128,7 +128,8 @@ export async function addTraffic(handle: DatabaseHandle, trx: DbOrTrx, schoolId:
   }
 }
 
-export async function nextAlertNumber(trx: DbOrTrx, postgres: boolean, schoolId: string, year: number): Promise<number> {
+/** Reserves `count` alert numbers for a year at once; returns the first. */
+export async function reserveAlertNumbers(trx: DbOrTrx, postgres: boolean, schoolId: string, year: number, count: number): Promise<number> {
   await trx
     .insertInto('monitor_counters')
     .values({ school_id: schoolId, year, last: 0 })
@@ -139,33 +140,51 @@ export async function nextAlertNumber(trx: DbOrTrx, postgres: boolean, schoolId:
   const { last } = await query.executeTakeFirstOrThrow();
   await trx
     .updateTable('monitor_counters')
-    .set({ last: last + 1 })
+    .set({ last: last + count })
     .where('school_id', '=', schoolId)
     .where('year', '=', year)
     .execute();
   return last + 1;
 }
 
-/** The newest alert for a subject and theme that started at or after `since` (for folding repeats). */
-export async function latestAlertSince(db: DbOrTrx, schoolId: string, subject: string, theme: string, since: string) {
-  return (
-    db
-      .selectFrom('monitor_alerts')
-      .selectAll()
-      .where('school_id', '=', schoolId)
-      .where('subject', '=', subject)
-      .where('theme', '=', theme)
-      // Repeats after a dismissal or escalation are new: they must be seen again.
-      .where('status', '=', 'open')
-      .where('first_at', '>=', since)
-      .orderBy('first_at', 'desc')
-      .limit(1)
-      .executeTakeFirst()
-  );
+/**
+ * Open alerts that started at or after `since`, the newest per subject and theme (keyed
+ * "subject|theme"): what a batch's hits may fold into, in one query rather than one per hit.
+ */
+export async function openAlertsSince(db: DbOrTrx, schoolId: string, since: string) {
+  const rows = await db
+    .selectFrom('monitor_alerts')
+    .selectAll()
+    .where('school_id', '=', schoolId)
+    // Repeats after a dismissal or escalation are new: they must be seen again.
+    .where('status', '=', 'open')
+    .where('first_at', '>=', since)
+    .orderBy('first_at', 'asc')
+    .execute();
+  const newest = new Map<string, (typeof rows)[number]>();
+  for (const row of rows) newest.set(`${row.subject}|${row.theme}`, row);
+  return newest;
 }
 
-export async function insertAlert(db: DbOrTrx, row: Insertable<MonitorAlertTable>): Promise<void> {
-  await db.insertInto('monitor_alerts').values(row).execute();
+/** Inserts rows a few hundred to a statement (within both databases' limits on bound values). */
+async function insertMany<T extends 'monitor_alerts' | 'monitor_alert_history'>(
+  db: DbOrTrx,
+  table: T,
+  rows: ReadonlyArray<Insertable<T extends 'monitor_alerts' ? MonitorAlertTable : MonitorAlertHistoryTable>>,
+): Promise<void> {
+  for (let from = 0; from < rows.length; from += 200)
+    await db
+      .insertInto(table)
+      .values(rows.slice(from, from + 200) as never)
+      .execute();
+}
+
+export async function insertAlerts(db: DbOrTrx, rows: ReadonlyArray<Insertable<MonitorAlertTable>>): Promise<void> {
+  await insertMany(db, 'monitor_alerts', rows);
+}
+
+export async function insertAlertHistories(db: DbOrTrx, rows: ReadonlyArray<Insertable<MonitorAlertHistoryTable>>): Promise<void> {
+  await insertMany(db, 'monitor_alert_history', rows);
 }
 
 export async function updateAlert(db: DbOrTrx, schoolId: string, id: string, changes: Updateable<MonitorAlertTable>): Promise<void> {

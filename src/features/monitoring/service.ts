@@ -5,7 +5,7 @@ import { createGunzip } from 'node:zlib';
 import type { DatabaseHandle, DbOrTrx } from '../../db/database.js';
 import { isoNow, newId } from '../../db/helpers.js';
 import { londonInstant } from '../../platform/time.js';
-import type { MonitorAlertTable } from '../../db/schema.js';
+import type { MonitorAlertHistoryTable, MonitorAlertTable } from '../../db/schema.js';
 import type { AuditContext, AuditService } from '../../platform/audit/service.js';
 import { AppError, invalid, notFound } from '../../platform/errors.js';
 import type { Mailer } from '../../platform/mail.js';
@@ -203,6 +203,11 @@ export function createMonitoringService(deps: {
     const touched: Entry[] = [];
     hits.sort((a, b) => a.event.at - b.event.at);
     let created = 0;
+    // What the batch's earliest hit could fold into, and everything after it, in one query.
+    const stored =
+      hits.length > 0
+        ? await repository.openAlertsSince(trx, schoolId, new Date(hits[0]!.event.at - windowMs).toISOString())
+        : new Map<string, MonitorAlertTable>();
     for (const hit of hits) {
       const event = hit.event;
       const subject = event.personId !== null ? `p:${event.personId}` : `ip:${event.client}`;
@@ -211,7 +216,7 @@ export function createMonitoringService(deps: {
       let alert = open.get(key);
       if (alert && event.at - Date.parse(alert.row.first_at) > windowMs) alert = undefined;
       if (!alert) {
-        const found = await repository.latestAlertSince(trx, schoolId, subject, hit.theme, new Date(event.at - windowMs).toISOString());
+        const found = stored.get(key);
         if (found && Math.abs(event.at - Date.parse(found.first_at)) <= windowMs)
           alert = { row: found, isNew: false, dirty: false, matched: new Set(JSON.parse(found.matched) as string[]) };
       }
@@ -231,12 +236,11 @@ export function createMonitoringService(deps: {
         open.set(key, alert);
         continue;
       }
-      const year = new Date(event.at).getUTCFullYear();
-      const number = await repository.nextAlertNumber(trx, handle.dialect === 'postgres', schoolId, year);
       const row: MonitorAlertTable = {
         school_id: schoolId,
         id: newId(),
-        reference: `AL-${year}-${String(number).padStart(5, '0')}`,
+        // Numbered below, once the batch's new alerts are known (numbers are reserved per year at once).
+        reference: '',
         kind: hit.kind,
         theme: hit.theme,
         category: event.category,
@@ -266,7 +270,22 @@ export function createMonitoringService(deps: {
       touched.push(entry);
       created += 1;
     }
+    // References in order of first sighting, per year of the first sighting.
+    const byYear = new Map<number, MonitorAlertTable[]>();
+    for (const alert of touched) {
+      if (!alert.isNew) continue;
+      const year = new Date(alert.row.first_at).getUTCFullYear();
+      const rows = byYear.get(year) ?? [];
+      rows.push(alert.row);
+      byYear.set(year, rows);
+    }
+    for (const [year, rows] of byYear) {
+      const first = await repository.reserveAlertNumbers(trx, handle.dialect === 'postgres', schoolId, year, rows.length);
+      rows.forEach((row, index) => (row.reference = `AL-${year}-${String(first + index).padStart(5, '0')}`));
+    }
     const emails: Array<{ to: string; subject: string; text: string }> = [];
+    const newRows: MonitorAlertTable[] = [];
+    const raisedHistory: MonitorAlertHistoryTable[] = [];
     for (const alert of touched) {
       const row = alert.row;
       row.matched = JSON.stringify([...alert.matched]);
@@ -274,8 +293,8 @@ export function createMonitoringService(deps: {
       const urgent = row.severity >= 4 && row.notified_at === null;
       if (urgent) row.notified_at = now;
       if (alert.isNew) {
-        await repository.insertAlert(trx, row);
-        await repository.insertAlertHistory(trx, {
+        newRows.push(row);
+        raisedHistory.push({
           school_id: schoolId,
           alert_id: row.id,
           id: newId(),
@@ -313,6 +332,8 @@ export function createMonitoringService(deps: {
           });
       }
     }
+    await repository.insertAlerts(trx, newRows);
+    await repository.insertAlertHistories(trx, raisedHistory);
     return { created, emails };
   }
 

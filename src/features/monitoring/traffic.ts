@@ -1,0 +1,85 @@
+/**
+ * Allowed-traffic counts of one batch of log lines, per (subject-day, host), in flat typed arrays: a
+ * school's day holds hundreds of thousands of such pairs, and a Map of objects per pair costs several
+ * cache misses a line where this costs one. Subject-days, hosts, groups and categories are small
+ * numbers the pipeline gives out; the table only counts.
+ */
+export class TrafficTable {
+  /** [subject-day + 1, host, entry] per slot; subject-day + 1 = 0 marks an empty slot. */
+  private slots = new Int32Array(3 << 12);
+  private mask = (1 << 12) - 1;
+  size = 0;
+  subjectDay = new Int32Array(1 << 11);
+  host = new Int32Array(1 << 11);
+  group = new Int32Array(1 << 11);
+  category = new Int32Array(1 << 11);
+  allowed = new Int32Array(1 << 11);
+  blocked = new Int32Array(1 << 11);
+
+  /** The entry for a subject-day and host, or -1. */
+  find(subjectDay: number, host: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    let slot = hashPair(subjectDay, host) & mask;
+    for (;;) {
+      const at = slot * 3;
+      const key = slots[at]!;
+      if (key === 0) return -1;
+      if (key === subjectDay + 1 && slots[at + 1] === host) return slots[at + 2]!;
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  /** Adds an entry (the pair must not be in the table yet); returns its index. */
+  add(subjectDay: number, host: number, group: number, category: number, allowed: number, blocked: number): number {
+    if (this.size === this.subjectDay.length) this.growEntries();
+    if ((this.size + 1) * 2 > this.mask + 1) this.growSlots();
+    const entry = this.size;
+    this.size += 1;
+    this.subjectDay[entry] = subjectDay;
+    this.host[entry] = host;
+    this.group[entry] = group;
+    this.category[entry] = category;
+    this.allowed[entry] = allowed;
+    this.blocked[entry] = blocked;
+    this.place(subjectDay, host, entry);
+    return entry;
+  }
+
+  private place(subjectDay: number, host: number, entry: number): void {
+    const slots = this.slots;
+    const mask = this.mask;
+    let slot = hashPair(subjectDay, host) & mask;
+    while (slots[slot * 3] !== 0) slot = (slot + 1) & mask;
+    slots[slot * 3] = subjectDay + 1;
+    slots[slot * 3 + 1] = host;
+    slots[slot * 3 + 2] = entry;
+  }
+
+  private growEntries(): void {
+    const grow = (array: Int32Array) => {
+      const bigger = new Int32Array(array.length * 2);
+      bigger.set(array);
+      return bigger;
+    };
+    this.subjectDay = grow(this.subjectDay);
+    this.host = grow(this.host);
+    this.group = grow(this.group);
+    this.category = grow(this.category);
+    this.allowed = grow(this.allowed);
+    this.blocked = grow(this.blocked);
+  }
+
+  private growSlots(): void {
+    const capacity = (this.mask + 1) * 2;
+    this.slots = new Int32Array(capacity * 3);
+    this.mask = capacity - 1;
+    for (let entry = 0; entry < this.size; entry += 1) this.place(this.subjectDay[entry]!, this.host[entry]!, entry);
+  }
+}
+
+function hashPair(a: number, b: number): number {
+  let h = Math.imul(a, 0x9e3779b1) ^ b;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  return h ^ (h >>> 13);
+}
