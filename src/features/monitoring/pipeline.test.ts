@@ -5,6 +5,7 @@ import { FilterEngine, loadSnapshot } from '../filtering/engine.js';
 import type { FilterModel } from '../filtering/model.js';
 import { PhraseMatcher } from './phrases.js';
 import { Pipeline, type TrafficCount } from './pipeline.js';
+import { trafficRows, type TrafficBatch } from './traffic.js';
 
 const model: FilterModel = {
   version: 'v1',
@@ -44,8 +45,10 @@ function push(p: Pipeline, lines: string[]): void {
   });
 }
 
-const sorted = (counts: TrafficCount[]) =>
-  counts.map((count) => `${count.day} ${count.subject} ${count.host} ${count.category ?? '-'} ${count.allowed}/${count.blocked}`).sort();
+const sorted = (batch: TrafficBatch | TrafficCount[]) =>
+  (Array.isArray(batch) ? batch : trafficRows(batch))
+    .map((count) => `${count.day} ${count.subject} ${count.host} ${count.category ?? '-'} ${count.allowed}/${count.blocked}`)
+    .sort();
 
 describe('monitoring pipeline: traffic counts', () => {
   const day = 1_764_662_400; // 2025-12-02 08:00 UTC, 08:00 in London
@@ -70,6 +73,8 @@ describe('monitoring pipeline: traffic counts', () => {
       '2025-12-03 ip:10.20.0.5 library.example - 1/0',
     ]);
     assert.equal(taken.events.length, 1, 'the blocked attempt is kept as an event');
+    const keys = trafficRows(taken.traffic).map((count) => `${count.day}\u0000${count.subject}\u0000${count.host}`);
+    assert.deepEqual(keys, [...keys].sort(), 'handed over in the daily table’s key order');
     // A new batch starts its counts (and the ids behind them) afresh.
     push(p, [line(day, '10.20.0.5', '-', 'http://library.example/a')]);
     assert.deepEqual(sorted(p.drain().traffic), ['2025-12-02 ip:10.20.0.5 library.example - 1/0']);
@@ -83,7 +88,7 @@ describe('monitoring pipeline: traffic counts', () => {
     lines.push(line(day + 599 * 86_400 + 90, '10.20.0.5', 'pupil.one', 'http://library.example/again'));
     lines.push(line(day + 599 * 86_400 + 95, '10.20.0.6', 'pupil.one', 'http://library.example/again'));
     push(p, lines);
-    const traffic = p.drain().traffic;
+    const traffic = trafficRows(p.drain().traffic);
     assert.equal(traffic.length, 601);
     const keys = new Set(traffic.map((count) => `${count.day}|${count.subject}|${count.host}`));
     assert.equal(keys.size, 601, 'one count per day, subject and host, never two');

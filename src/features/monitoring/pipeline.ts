@@ -2,7 +2,7 @@ import type { FilterEngine } from '../filtering/engine.js';
 import { fieldText, LogLine, parseLine, userText, type LogFormat } from './parse.js';
 import { scoreText, type PhraseMatcher } from './phrases.js';
 import { extractSearch, mayBeSearch, normaliseText } from './search-terms.js';
-import { TrafficTable } from './traffic.js';
+import { TrafficTable, type SubjectDay, type TrafficBatch } from './traffic.js';
 
 /**
  * The monitoring pipeline without storage (DESIGN.md "Monitoring pipeline"): log line → parse → who
@@ -81,6 +81,23 @@ export interface BadLine {
 }
 
 const maxBadSamples = 20;
+
+/** What a batch of lines gave, for one transaction's worth of storage. */
+export interface Drained {
+  events: WebEvent[];
+  hits: Hit[];
+  traffic: TrafficBatch;
+}
+
+/** A pipeline's running totals (the ingest report's figures). */
+export interface PipelineCounts {
+  lines: number;
+  bad: number;
+  events: number;
+  searches: number;
+  blocked: number;
+  badSamples: BadLine[];
+}
 
 /** "YYYY-MM-DD" in a time zone, remembered per quarter hour (every zone's offsets change on a quarter hour). */
 export class SchoolDays {
@@ -260,16 +277,9 @@ function sameLowerAscii(text: string, bytes: Uint8Array, start: number, end: num
   return true;
 }
 
-/** A subject (person or device) on one day. */
-interface SubjectDay {
-  day: string;
-  subject: string;
-  personId: string | null;
-}
-
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-export class Pipeline {
+export class Pipeline implements PipelineCounts {
   lines = 0;
   bad = 0;
   /** Lines kept as events (blocked attempts and searches; a blocked search is one event). */
@@ -305,8 +315,8 @@ export class Pipeline {
   }
 
   /** Takes what has been gathered since the last call (for one transaction's worth of storage). */
-  drain(): { events: WebEvent[]; hits: Hit[]; traffic: TrafficCount[] } {
-    const traffic = this.trafficCounts();
+  drain(): Drained {
+    const traffic = this.trafficBatch();
     const taken = { events: this.gathered, hits: this.hits, traffic };
     this.gathered = [];
     this.hits = [];
@@ -485,44 +495,42 @@ export class Pipeline {
   }
 
   /**
-   * The batch's traffic counts in key order — day, subject, host, as the daily table's primary key
-   * runs — so storing them is one sweep along the index rather than a jump per row.
+   * The batch's traffic counts with their key order — day, subject, host, as the daily table's
+   * primary key runs — so storing them is one sweep along the index rather than a jump per row.
    */
-  private trafficCounts(): TrafficCount[] {
+  private trafficBatch(): TrafficBatch {
     const table = this.traffic;
+    const size = table.size;
     const subjectDays = this.subjectDays;
     const hostTexts = this.hosts.texts;
     const byKey = subjectDays
       .map((_, id) => id)
       .sort((a, b) => compareText(subjectDays[a]!.day, subjectDays[b]!.day) || compareText(subjectDays[a]!.subject, subjectDays[b]!.subject));
     const rank = new Int32Array(subjectDays.length);
-    byKey.forEach((id, order) => (rank[id] = order));
+    byKey.forEach((id, place) => (rank[id] = place));
     // Entries bucketed by their subject-day's rank (a counting sort), then by host within each.
     const starts = new Int32Array(subjectDays.length + 1);
-    for (let entry = 0; entry < table.size; entry += 1) starts[rank[table.subjectDay[entry]!]! + 1]! += 1;
+    for (let entry = 0; entry < size; entry += 1) starts[rank[table.subjectDay[entry]!]! + 1]! += 1;
     for (let i = 0; i < subjectDays.length; i += 1) starts[i + 1]! += starts[i]!;
-    const order = new Int32Array(table.size);
+    const order = new Int32Array(size);
     const fill = starts.slice(0, subjectDays.length);
-    for (let entry = 0; entry < table.size; entry += 1) order[fill[rank[table.subjectDay[entry]!]!]!++] = entry;
-    const counts: TrafficCount[] = [];
-    for (let bucket = 0; bucket < subjectDays.length; bucket += 1) {
-      const entries = Array.from(order.subarray(starts[bucket], starts[bucket + 1]));
-      if (entries.length > 1) entries.sort((a, b) => compareText(hostTexts[table.host[a]!]!, hostTexts[table.host[b]!]!));
-      for (const entry of entries) {
-        const subjectDay = subjectDays[table.subjectDay[entry]!]!;
-        counts.push({
-          day: subjectDay.day,
-          subject: subjectDay.subject,
-          personId: subjectDay.personId,
-          group: this.labels[table.group[entry]!]!,
-          host: hostTexts[table.host[entry]!]!,
-          category: this.labels[table.category[entry]!] ?? null,
-          allowed: table.allowed[entry]!,
-          blocked: table.blocked[entry]!,
-        });
-      }
-    }
-    return counts;
+    for (let entry = 0; entry < size; entry += 1) order[fill[rank[table.subjectDay[entry]!]!]!++] = entry;
+    const byHost = (a: number, b: number) => compareText(hostTexts[table.host[a]!]!, hostTexts[table.host[b]!]!);
+    for (let bucket = 0; bucket < subjectDays.length; bucket += 1)
+      if (starts[bucket + 1]! - starts[bucket]! > 1) order.subarray(starts[bucket], starts[bucket + 1]).sort(byHost);
+    return {
+      size,
+      order,
+      subjectDay: table.subjectDay.slice(0, size),
+      host: table.host.slice(0, size),
+      group: table.group.slice(0, size),
+      category: table.category.slice(0, size),
+      allowed: table.allowed.slice(0, size),
+      blocked: table.blocked.slice(0, size),
+      subjectDays,
+      hosts: hostTexts.slice(),
+      labels: this.labels.slice(),
+    };
   }
 
   /** The id of a day in this batch (lines come in time order: usually the last one's). */

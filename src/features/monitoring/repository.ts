@@ -1,7 +1,8 @@
 import { sql, type Insertable, type Updateable } from 'kysely';
 import type { DatabaseHandle, DbOrTrx } from '../../db/database.js';
 import type { MonitorAlertHistoryTable, MonitorAlertTable, MonitorIngestTable, MonitorSourceTable } from '../../db/schema.js';
-import type { TrafficCount, WebEvent } from './pipeline.js';
+import type { WebEvent } from './pipeline.js';
+import { trafficRow, type TrafficBatch } from './traffic.js';
 
 /** Monitoring's own SQL. The two bulk writes (events and traffic counts) have a path per dialect, both tested. */
 
@@ -104,21 +105,35 @@ export async function insertEvents(handle: DatabaseHandle, trx: DbOrTrx, schoolI
   }
 }
 
-/** Adds traffic counts to the day's totals per subject and host. */
-export async function addTraffic(handle: DatabaseHandle, trx: DbOrTrx, schoolId: string, counts: readonly TrafficCount[]): Promise<void> {
-  if (counts.length === 0) return;
+/** Adds a batch's traffic counts to the day's totals per subject and host, in the batch's key order. */
+export async function addTraffic(handle: DatabaseHandle, trx: DbOrTrx, schoolId: string, batch: TrafficBatch): Promise<void> {
+  if (batch.size === 0) return;
   if (handle.sqlite) {
     const upsert = handle.sqlite.prepare(
       `INSERT INTO web_activity_daily (school_id, day, subject, host, person_id, group_code, category, allowed, blocked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (school_id, day, subject, host) DO UPDATE SET allowed = allowed + excluded.allowed, blocked = blocked + excluded.blocked`,
     );
-    for (const count of counts)
-      upsert.run(schoolId, count.day, count.subject, count.host, count.personId, count.group, count.category, count.allowed, count.blocked);
+    const { order, subjectDays, hosts, labels } = batch;
+    for (let k = 0; k < batch.size; k += 1) {
+      const entry = order[k]!;
+      const subjectDay = subjectDays[batch.subjectDay[entry]!]!;
+      upsert.run(
+        schoolId,
+        subjectDay.day,
+        subjectDay.subject,
+        hosts[batch.host[entry]!],
+        subjectDay.personId,
+        labels[batch.group[entry]!],
+        labels[batch.category[entry]!] ?? null,
+        batch.allowed[entry],
+        batch.blocked[entry],
+      );
+    }
     return;
   }
-  for (let from = 0; from < counts.length; from += 5000) {
-    const rows = counts.slice(from, from + 5000);
-    const column = <K extends keyof TrafficCount>(key: K) => rows.map((row) => row[key]);
+  for (let from = 0; from < batch.size; from += 5000) {
+    const rows = Array.from({ length: Math.min(5000, batch.size - from) }, (_, i) => trafficRow(batch, from + i));
+    const column = <K extends keyof (typeof rows)[number]>(key: K) => rows.map((row) => row[key]);
     await sql`INSERT INTO web_activity_daily (school_id, day, subject, host, person_id, group_code, category, allowed, blocked)
       SELECT ${schoolId}, * FROM unnest(${column('day')}::text[], ${column('subject')}::text[], ${column('host')}::text[], ${column('personId')}::text[],
         ${column('group')}::text[], ${column('category')}::text[], ${column('allowed')}::bigint[], ${column('blocked')}::bigint[])

@@ -18,8 +18,9 @@ import type { IncidentService } from '../incidents/service.js';
 import type { PeopleService } from '../people/service.js';
 import { defaultPhraseList } from './default-phrases.js';
 import { LineSplitter, type LogFormat } from './parse.js';
+import { startIngestWorker, type IngestWorkerCommand, type IngestWorkerMessage } from './ingest-worker.js';
 import { PhraseMatcher, parsePhraseList, themeNames, themes, type Theme } from './phrases.js';
-import { Pipeline, type BadLine, type Hit } from './pipeline.js';
+import { Pipeline, type Drained, type PipelineCounts, type BadLine, type Hit } from './pipeline.js';
 import * as repository from './repository.js';
 
 /**
@@ -348,7 +349,17 @@ export function createMonitoringService(deps: {
     to: { byteOffset: number; lines: number },
     extra?: (trx: DbOrTrx) => Promise<boolean>,
   ): Promise<{ alerts: number; written: boolean }> {
-    const taken = pipeline.drain();
+    return commitTaken(schoolId, pipeline.drain(), source, to, extra);
+  }
+
+  /** commitChunk for a batch already drained (by the ingest worker's pipeline). */
+  async function commitTaken(
+    schoolId: string,
+    taken: Drained,
+    source: { id: string; lines: number },
+    to: { byteOffset: number; lines: number },
+    extra?: (trx: DbOrTrx) => Promise<boolean>,
+  ): Promise<{ alerts: number; written: boolean }> {
     const [school, recipients] = await Promise.all([schools.get(schoolId), taken.hits.length > 0 ? recipientsOf(schoolId) : null]);
     const outcome = await db.transaction().execute(async (trx) => {
       if (extra && !(await extra(trx))) return { alerts: 0, emails: [], written: false };
@@ -386,7 +397,7 @@ export function createMonitoringService(deps: {
     });
   }
 
-  function outcomeOf(sourceId: string, pipeline: Pipeline, skipped: number, alerts: number): IngestOutcome {
+  function outcomeOf(sourceId: string, pipeline: PipelineCounts, skipped: number, alerts: number): IngestOutcome {
     return {
       sourceId,
       lines: pipeline.lines,
@@ -446,14 +457,97 @@ export function createMonitoringService(deps: {
     schoolId: string;
     format: LogFormat;
     path: string;
-    pipeline: Pipeline;
+    /** The in-process pipeline (follow mode); a one-shot run's lines go through the ingest worker's. */
+    pipeline: Pipeline | null;
+    /** The figures so far: the pipeline's own, or the worker's at its end. */
+    counts: PipelineCounts;
     alerts: number;
     skipped: number;
     sourceId: string;
   }
 
+  type FollowRun = FileRun & { pipeline: Pipeline };
+
+  /**
+   * A one-shot plain or gzip file through the ingest worker: it reads and classifies while this
+   * thread stores the batch before, each in its own transaction, as the in-process reader does.
+   */
+  async function ingestInWorker(run: FileRun, gzip: boolean, signal?: AbortSignal): Promise<void> {
+    let firstLine: Buffer | null;
+    if (gzip) firstLine = await firstLineOfGzip(run.path);
+    else {
+      const file = await open(run.path, 'r');
+      try {
+        firstLine = await firstLineOfHandle(file);
+      } finally {
+        await file.close();
+      }
+    }
+    if (!firstLine) return;
+    const source = await sourceOf(run, firstLine, run.path);
+    run.sourceId = source.id;
+    const schoolId = run.schoolId;
+    await filtering.engineFor(schoolId); // the snapshot file the worker loads is written
+    const [school, phrases, accounts] = await Promise.all([schools.get(schoolId), ensurePhraseList(schoolId), people.networkAccounts(schoolId)]);
+    const worker = startIngestWorker({
+      format: run.format,
+      path: run.path,
+      gzip,
+      source: { lines: source.lines, byteOffset: source.byteOffset },
+      linesPerBatch: linesPerCommit,
+      snapshotPath: filtering.snapshotPath(schoolId),
+      phraseList: phrases.text,
+      timeZone: school.timeZone,
+      users: [...accounts],
+      thresholds: school.settings.monitorGroupThresholds,
+      defaultThreshold: school.settings.monitorThreshold,
+      watchedCategories: school.settings.monitorWatchedCategories,
+    });
+    const state = { id: source.id, lines: source.lines };
+    const stop = () => worker.postMessage({ type: 'stop' } satisfies IngestWorkerCommand);
+    signal?.addEventListener('abort', stop);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let finished = false;
+        let storing = Promise.resolve();
+        worker.on('message', (message: IngestWorkerMessage) => {
+          storing = storing
+            .then(async () => {
+              if (message.type === 'batch') {
+                const { alerts } = await commitTaken(schoolId, message.taken, state, { byteOffset: message.byteOffset, lines: message.lines });
+                run.alerts += alerts;
+                worker.postMessage({ type: 'stored' } satisfies IngestWorkerCommand);
+              } else {
+                run.counts = message.counts;
+                run.skipped = message.skipped;
+                finished = true;
+                resolve();
+              }
+            })
+            .catch((error: unknown) => {
+              finished = true;
+              void worker.terminate();
+              reject(error instanceof Error ? error : new Error(String(error)));
+            });
+        });
+        worker.on('error', (error) => {
+          finished = true;
+          reject(error);
+        });
+        worker.on('exit', (code) => {
+          // Batches already received are still being stored: wait for them before saying so.
+          void storing.then(() => {
+            if (!finished) reject(new Error(`The ingest worker stopped before the end of the file (exit code ${code})`));
+          });
+        });
+      });
+    } finally {
+      signal?.removeEventListener('abort', stop);
+    }
+  }
+
   /** Reads lines through the pipeline, committing every linesPerCommit lines and at the end; lines up to `storedOffset` were stored before. */
-  function reader(run: FileRun, source: { id: string; lines: number; byteOffset: number }, resume: boolean) {
+  function reader(run: FollowRun, source: { id: string; lines: number; byteOffset: number }, resume: boolean) {
     const state = { id: source.id, lines: source.lines };
     let committedLines = state.lines;
     let lastOffset = source.byteOffset;
@@ -495,33 +589,11 @@ export function createMonitoringService(deps: {
     return { id: source.id, lines: Number(source.lines), byteOffset: Number(source.byte_offset) };
   }
 
-  /** A gzip file (a rotated, compressed log): read through the part already stored; a damaged end keeps what came before it. */
-  async function ingestGzip(run: FileRun, signal?: AbortSignal): Promise<void> {
-    const firstLine = await firstLineOfGzip(run.path);
-    if (!firstLine) return;
-    const read = reader(run, await sourceOf(run, firstLine, run.path), false);
-    const stream = createReadStream(run.path).pipe(createGunzip());
-    let damaged = false;
-    try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        read.splitter.push(chunk);
-        if (read.due()) await read.commit();
-        if (signal?.aborted) break;
-      }
-    } catch (error) {
-      if (error instanceof AppError) throw error;
-      damaged = true; // zlib: the archive ends early or is corrupt
-    }
-    if (!signal?.aborted && !damaged) read.splitter.flush();
-    await read.commit();
-    if (damaged) run.pipeline.note(read.splitter.lineNumber + 1, 'the compressed file is damaged or cut short: the lines before this were read');
-  }
-
   /**
    * A plain file, through an open handle (so a renamed file can still be finished): from where its
    * source stopped to its current end. A last line without its newline waits: it may still be being written.
    */
-  async function ingestHandle(run: FileRun, file: FileHandle, signal?: AbortSignal): Promise<number | null> {
+  async function ingestHandle(run: FollowRun, file: FileHandle, signal?: AbortSignal): Promise<number | null> {
     const firstLine = await firstLineOfHandle(file);
     if (!firstLine) return null;
     const source = await sourceOf(run, firstLine, run.path);
@@ -554,7 +626,7 @@ export function createMonitoringService(deps: {
    * Follows a plain file: keeps its handle open, reads what is added, and when the name points at a
    * new file (rotation) finishes the old one through its handle before starting on the new one.
    */
-  async function follow(run: FileRun, pollMs: number, signal?: AbortSignal, onProgress?: () => void): Promise<void> {
+  async function follow(run: FollowRun, pollMs: number, signal?: AbortSignal, onProgress?: () => void): Promise<void> {
     let file: FileHandle | null = null;
     let inode = -1;
     let position = -1;
@@ -623,28 +695,27 @@ export function createMonitoringService(deps: {
       input: { format: LogFormat; path: string; follow?: boolean; pollMs?: number; signal?: AbortSignal; onProgress?: (outcome: IngestOutcome) => void },
     ): Promise<IngestOutcome> {
       const startedAt = isoNow(clock);
+      const gzip = await isGzip(input.path);
       const run: FileRun = {
         schoolId: context.schoolId,
         format: input.format,
         path: input.path,
-        pipeline: await pipelineFor(context.schoolId, input.format),
+        pipeline: null,
+        counts: { lines: 0, bad: 0, events: 0, searches: 0, blocked: 0, badSamples: [] },
         alerts: 0,
         skipped: 0,
         sourceId: '',
       };
-      const progress = () => input.onProgress?.(outcomeOf(run.sourceId, run.pipeline, run.skipped, run.alerts));
-      if (await isGzip(input.path)) await ingestGzip(run, input.signal);
-      else if (input.follow) await follow(run, input.pollMs ?? 500, input.signal, progress);
-      else {
-        const file = await open(input.path, 'r');
-        try {
-          await ingestHandle(run, file, input.signal);
-        } finally {
-          await file.close();
-        }
-      }
+      if (input.follow && !gzip) {
+        // Follow mode reads a few lines at a time as they are written: in process.
+        const pipeline = await pipelineFor(context.schoolId, input.format);
+        run.pipeline = pipeline;
+        run.counts = pipeline;
+        const progress = () => input.onProgress?.(outcomeOf(run.sourceId, run.counts, run.skipped, run.alerts));
+        await follow(run as FollowRun, input.pollMs ?? 500, input.signal, progress);
+      } else await ingestInWorker(run, gzip, input.signal);
       const sourceId = run.sourceId;
-      const outcome = outcomeOf(sourceId, run.pipeline, run.skipped, run.alerts);
+      const outcome = outcomeOf(sourceId, run.counts, run.skipped, run.alerts);
       if (sourceId) await recordIngest(context.schoolId, sourceId, input.format, startedAt, outcome);
       await audit.record(context, 'monitoring.ingested', null, { path: input.path, format: input.format, lines: outcome.lines, bad: outcome.bad });
       return outcome;

@@ -83,3 +83,56 @@ function hashPair(a: number, b: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   return h ^ (h >>> 13);
 }
+
+/** A subject (person or device) on one day. */
+export interface SubjectDay {
+  day: string;
+  subject: string;
+  personId: string | null;
+}
+
+/**
+ * A batch's traffic counts as columns (typed arrays and string tables): what the ingest worker hands
+ * to the storing thread without cloning an object per count. `order` lists the entries in the daily
+ * table's key order (day, subject, host).
+ */
+export interface TrafficBatch {
+  size: number;
+  order: Int32Array;
+  subjectDay: Int32Array;
+  host: Int32Array;
+  group: Int32Array;
+  category: Int32Array;
+  allowed: Int32Array;
+  blocked: Int32Array;
+  subjectDays: SubjectDay[];
+  hosts: string[];
+  /** Group codes and categories by number; 0 is "no category". */
+  labels: Array<string | null>;
+}
+
+/** The k-th count of a batch in key order, as one row. */
+export function trafficRow(batch: TrafficBatch, k: number) {
+  const entry = batch.order[k]!;
+  const subjectDay = batch.subjectDays[batch.subjectDay[entry]!]!;
+  return {
+    day: subjectDay.day,
+    subject: subjectDay.subject,
+    personId: subjectDay.personId,
+    group: batch.labels[batch.group[entry]!]!,
+    host: batch.hosts[batch.host[entry]!]!,
+    category: batch.labels[batch.category[entry]!] ?? null,
+    allowed: batch.allowed[entry]!,
+    blocked: batch.blocked[entry]!,
+  };
+}
+
+/** Every count of a batch in key order. */
+export function trafficRows(batch: TrafficBatch) {
+  return Array.from({ length: batch.size }, (_, k) => trafficRow(batch, k));
+}
+
+/** The typed arrays' buffers, to transfer rather than copy between threads. */
+export function trafficBuffers(batch: TrafficBatch): ArrayBuffer[] {
+  return [batch.order, batch.subjectDay, batch.host, batch.group, batch.category, batch.allowed, batch.blocked].map((array) => array.buffer as ArrayBuffer);
+}
