@@ -172,7 +172,7 @@ async function ingest(services, schoolId, logPath) {
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
   const stored = {};
-  for (const table of ['web_events', 'web_activity_daily', 'monitor_alerts', 'notifications', 'outbox']) {
+  for (const table of ['web_events', 'web_activity', 'monitor_alerts', 'notifications', 'outbox']) {
     const row = await db.selectFrom(table).select(db.fn.countAll().as('n')).executeTakeFirst();
     stored[table] = Number(row?.n ?? 0);
   }

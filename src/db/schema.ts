@@ -698,14 +698,14 @@ export interface WebEventTable {
   search_term: string | null;
 }
 
-export interface WebActivityDailyTable {
+/** A subject's (person's or device's) sites on one day: `sites` is JSON, [host, category, group, allowed, blocked] per site. */
+export interface WebActivityTable {
   school_id: string;
   day: string;
   subject: string;
-  host: string;
   person_id: string | null;
-  group_code: string;
-  category: string | null;
+  sites: string;
+  site_count: number;
   allowed: number;
   blocked: number;
 }
@@ -777,7 +777,7 @@ export interface Database {
   monitor_batches: MonitorBatchTable;
   monitor_ingests: MonitorIngestTable;
   web_events: WebEventTable;
-  web_activity_daily: WebActivityDailyTable;
+  web_activity: WebActivityTable;
   phrase_list_versions: PhraseListVersionTable;
   monitor_alerts: MonitorAlertTable;
   monitor_alert_history: MonitorAlertHistoryTable;

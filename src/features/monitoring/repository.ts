@@ -1,8 +1,9 @@
 import { sql, type Insertable, type Updateable } from 'kysely';
 import type { DatabaseHandle, DbOrTrx } from '../../db/database.js';
+import { serialise } from '../../db/locks.js';
 import type { MonitorAlertHistoryTable, MonitorAlertTable, MonitorIngestTable, MonitorSourceTable } from '../../db/schema.js';
 import type { WebEvent } from './pipeline.js';
-import { trafficRow, type TrafficBatch } from './traffic.js';
+import type { TrafficBatch } from './traffic.js';
 
 /** Monitoring's own SQL. The two bulk writes (events and traffic counts) have a path per dialect, both tested. */
 
@@ -105,42 +106,99 @@ export async function insertEvents(handle: DatabaseHandle, trx: DbOrTrx, schoolI
   }
 }
 
-/** Adds a batch's traffic counts to the day's totals per subject and host, in the batch's key order. */
+/** One site in a web_activity row: host, category, group, allowed, blocked. */
+export type SiteCount = [string, string | null, string, number, number];
+
+/**
+ * Adds a batch's traffic counts to each subject's day: the batch's sites merged into the stored row
+ * (one row per school, day and subject). The caller's transaction holds a per-school lock, so two
+ * ingests cannot merge into the same row side by side.
+ */
 export async function addTraffic(handle: DatabaseHandle, trx: DbOrTrx, schoolId: string, batch: TrafficBatch): Promise<void> {
   if (batch.size === 0) return;
-  if (handle.sqlite) {
-    const upsert = handle.sqlite.prepare(
-      `INSERT INTO web_activity_daily (school_id, day, subject, host, person_id, group_code, category, allowed, blocked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (school_id, day, subject, host) DO UPDATE SET allowed = allowed + excluded.allowed, blocked = blocked + excluded.blocked`,
-    );
-    const { order, subjectDays, hosts, labels } = batch;
-    for (let k = 0; k < batch.size; k += 1) {
-      const entry = order[k]!;
-      const subjectDay = subjectDays[batch.subjectDay[entry]!]!;
-      upsert.run(
-        schoolId,
-        subjectDay.day,
-        subjectDay.subject,
-        hosts[batch.host[entry]!],
-        subjectDay.personId,
-        labels[batch.group[entry]!],
-        labels[batch.category[entry]!] ?? null,
-        batch.allowed[entry],
-        batch.blocked[entry],
-      );
+  await serialise(trx, handle.dialect, `web_activity:${schoolId}`);
+  // The batch's entries come grouped by subject-day (its key order).
+  const groups: Array<{ day: string; subject: string; personId: string | null; sites: Map<string, SiteCount> }> = [];
+  let current = -1;
+  for (let k = 0; k < batch.size; k += 1) {
+    const entry = batch.order[k]!;
+    const id = batch.subjectDay[entry]!;
+    if (id !== current) {
+      const subjectDay = batch.subjectDays[id]!;
+      groups.push({ day: subjectDay.day, subject: subjectDay.subject, personId: subjectDay.personId, sites: new Map() });
+      current = id;
     }
-    return;
+    const host = batch.hosts[batch.host[entry]!]!;
+    groups
+      .at(-1)!
+      .sites.set(host, [host, batch.labels[batch.category[entry]!] ?? null, batch.labels[batch.group[entry]!]!, batch.allowed[entry]!, batch.blocked[entry]!]);
   }
-  for (let from = 0; from < batch.size; from += 5000) {
-    const rows = Array.from({ length: Math.min(5000, batch.size - from) }, (_, i) => trafficRow(batch, from + i));
-    const column = <K extends keyof (typeof rows)[number]>(key: K) => rows.map((row) => row[key]);
-    await sql`INSERT INTO web_activity_daily (school_id, day, subject, host, person_id, group_code, category, allowed, blocked)
-      SELECT ${schoolId}, * FROM unnest(${column('day')}::text[], ${column('subject')}::text[], ${column('host')}::text[], ${column('personId')}::text[],
-        ${column('group')}::text[], ${column('category')}::text[], ${column('allowed')}::bigint[], ${column('blocked')}::bigint[])
-      ON CONFLICT (school_id, day, subject, host) DO UPDATE SET allowed = web_activity_daily.allowed + excluded.allowed, blocked = web_activity_daily.blocked + excluded.blocked`.execute(
-      trx,
-    );
+  // What is stored already for these subjects and days, merged in.
+  const byDay = new Map<string, typeof groups>();
+  for (const group of groups) {
+    const list = byDay.get(group.day) ?? [];
+    list.push(group);
+    byDay.set(group.day, list);
   }
+  for (const [day, list] of byDay)
+    for (let from = 0; from < list.length; from += 500) {
+      const part = list.slice(from, from + 500);
+      const stored = await trx
+        .selectFrom('web_activity')
+        .select(['subject', 'sites'])
+        .where('school_id', '=', schoolId)
+        .where('day', '=', day)
+        .where(
+          'subject',
+          'in',
+          part.map((group) => group.subject),
+        )
+        .execute();
+      const bySubject = new Map(part.map((group) => [group.subject, group]));
+      for (const row of stored) {
+        const group = bySubject.get(row.subject)!;
+        for (const site of JSON.parse(row.sites) as SiteCount[]) {
+          const added = group.sites.get(site[0]);
+          if (added) {
+            added[1] ??= site[1];
+            added[3] += site[3];
+            added[4] += site[4];
+          } else group.sites.set(site[0], site);
+        }
+      }
+    }
+  const rows = groups.map((group) => {
+    const sites = [...group.sites.values()];
+    let allowed = 0;
+    let blocked = 0;
+    for (const site of sites) {
+      allowed += site[3];
+      blocked += site[4];
+    }
+    return {
+      school_id: schoolId,
+      day: group.day,
+      subject: group.subject,
+      person_id: group.personId,
+      sites: JSON.stringify(sites),
+      site_count: sites.length,
+      allowed,
+      blocked,
+    };
+  });
+  for (let from = 0; from < rows.length; from += 200)
+    await trx
+      .insertInto('web_activity')
+      .values(rows.slice(from, from + 200))
+      .onConflict((oc) =>
+        oc.columns(['school_id', 'day', 'subject']).doUpdateSet((eb) => ({
+          sites: eb.ref('excluded.sites'),
+          site_count: eb.ref('excluded.site_count'),
+          allowed: eb.ref('excluded.allowed'),
+          blocked: eb.ref('excluded.blocked'),
+        })),
+      )
+      .execute();
 }
 
 /** Reserves `count` alert numbers for a year at once; returns the first. */
@@ -340,23 +398,23 @@ export async function events(
   return query.orderBy('at', 'desc').limit(limit).execute();
 }
 
-/** Blocked attempts counted by a column over a period of days (inclusive "from", exclusive "to"). */
+/** Blocked attempts (each one an event) counted by a column over a period: the instants the school's days begin ("from" inclusive, "to" exclusive). */
 export async function blockedBy(
   db: DbOrTrx,
   schoolId: string,
   column: 'category' | 'host' | 'group_code' | 'person_id' | 'day',
-  from: string,
-  to: string,
+  fromAt: string,
+  toAt: string,
   limit = 50,
 ) {
   return db
-    .selectFrom('web_activity_daily')
-    .select([column, (eb) => eb.fn.sum<number>('blocked').as('blocked'), (eb) => eb.fn.sum<number>('allowed').as('allowed')])
+    .selectFrom('web_events')
+    .select([column, (eb) => eb.fn.countAll<number>().as('blocked')])
     .where('school_id', '=', schoolId)
-    .where('day', '>=', from)
-    .where('day', '<', to)
+    .where('at', '>=', fromAt)
+    .where('at', '<', toAt)
+    .where('verdict', '=', 'block')
     .groupBy(column)
-    .having((eb) => eb.fn.sum('blocked'), '>', 0)
     .orderBy('blocked', 'desc')
     .limit(limit)
     .execute();
@@ -381,23 +439,29 @@ export async function alertsBy(
   return query.groupBy(column).orderBy('alerts', 'desc').execute();
 }
 
+/** A person's sites per day (newest day first, most visited first), from their daily rows. */
 export async function siteVisits(db: DbOrTrx, schoolId: string, personId: string, from: string, to: string) {
-  return db
-    .selectFrom('web_activity_daily')
-    .select(['day', 'host', 'category', 'allowed', 'blocked'])
+  const rows = await db
+    .selectFrom('web_activity')
+    .select(['day', 'sites'])
     .where('school_id', '=', schoolId)
     .where('person_id', '=', personId)
     .where('day', '>=', from)
     .where('day', '<', to)
     .orderBy('day', 'desc')
-    .orderBy('allowed', 'desc')
-    .limit(1000)
     .execute();
+  const visits: Array<{ day: string; host: string; category: string | null; allowed: number; blocked: number }> = [];
+  for (const row of rows) {
+    const sites = (JSON.parse(row.sites) as SiteCount[]).sort((a, b) => b[3] - a[3] || (a[0] < b[0] ? -1 : 1));
+    for (const [host, category, , allowed, blocked] of sites) visits.push({ day: row.day, host, category, allowed, blocked });
+    if (visits.length >= 1000) break;
+  }
+  return visits.slice(0, 1000);
 }
 
 export async function purgeBefore(db: DbOrTrx, schoolId: string, beforeAt: string, beforeDay: string) {
   const events = await db.deleteFrom('web_events').where('school_id', '=', schoolId).where('at', '<', beforeAt).executeTakeFirst();
-  const days = await db.deleteFrom('web_activity_daily').where('school_id', '=', schoolId).where('day', '<', beforeDay).executeTakeFirst();
+  const days = await db.deleteFrom('web_activity').where('school_id', '=', schoolId).where('day', '<', beforeDay).executeTakeFirst();
   // Ingest reports quote bad lines (user names, addresses, hosts): they go with the events.
   await db.deleteFrom('monitor_ingests').where('school_id', '=', schoolId).where('started_at', '<', beforeAt).execute();
   await db.deleteFrom('monitor_batches').where('school_id', '=', schoolId).where('received_at', '<', beforeAt).execute();
@@ -412,8 +476,8 @@ export async function volumes(db: DbOrTrx, schoolId: string) {
       .where('school_id', '=', schoolId)
       .executeTakeFirstOrThrow(),
     db
-      .selectFrom('web_activity_daily')
-      .select([(eb) => eb.fn.countAll<number>().as('count'), (eb) => eb.fn.min('day').as('oldest'), (eb) => eb.fn.sum<number>('allowed').as('allowed')])
+      .selectFrom('web_activity')
+      .select([(eb) => eb.fn.sum<number>('site_count').as('count'), (eb) => eb.fn.min('day').as('oldest'), (eb) => eb.fn.sum<number>('allowed').as('allowed')])
       .where('school_id', '=', schoolId)
       .executeTakeFirstOrThrow(),
     db
@@ -426,7 +490,7 @@ export async function volumes(db: DbOrTrx, schoolId: string) {
     events: Number(events.count),
     oldestEvent: (events.oldest as string | null) ?? null,
     newestEvent: (events.newest as string | null) ?? null,
-    dailyRows: Number(daily.count),
+    dailyRows: Number(daily.count ?? 0),
     oldestDay: (daily.oldest as string | null) ?? null,
     allowedRequests: Number(daily.allowed ?? 0),
     alerts: Number(alerts.count),

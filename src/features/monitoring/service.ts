@@ -1021,11 +1021,11 @@ export function createMonitoringService(deps: {
       const fromAt = londonInstant(`${period.from}T00:00`);
       const toAt = londonInstant(`${period.to}T00:00`);
       const [byCategory, byHost, byGroup, byPerson, byDay, alertsByTheme, alertsBySeverity, searchHits, categories] = await Promise.all([
-        repository.blockedBy(db, schoolId, 'category', period.from, period.to),
-        repository.blockedBy(db, schoolId, 'host', period.from, period.to, 20),
-        repository.blockedBy(db, schoolId, 'group_code', period.from, period.to),
-        repository.blockedBy(db, schoolId, 'person_id', period.from, period.to, 10_000),
-        repository.blockedBy(db, schoolId, 'day', period.from, period.to, 400),
+        repository.blockedBy(db, schoolId, 'category', fromAt, toAt),
+        repository.blockedBy(db, schoolId, 'host', fromAt, toAt, 20),
+        repository.blockedBy(db, schoolId, 'group_code', fromAt, toAt),
+        repository.blockedBy(db, schoolId, 'person_id', fromAt, toAt, 10_000),
+        repository.blockedBy(db, schoolId, 'day', fromAt, toAt, 400),
         repository.alertsBy(db, schoolId, 'theme', fromAt, toAt, includeStaff),
         repository.alertsBy(db, schoolId, 'severity', fromAt, toAt, includeStaff),
         repository.listAlerts(db, schoolId, { includeStaff, from: fromAt, to: toAt }, 100),
@@ -1086,8 +1086,8 @@ export function createMonitoringService(deps: {
       const fromAt = londonInstant(`${period.from}T00:00`);
       const toAt = londonInstant(`${period.to}T00:00`);
       const [byCategory, byGroup, alertsByTheme, alertsByStatus, categories] = await Promise.all([
-        repository.blockedBy(db, schoolId, 'category', period.from, period.to),
-        repository.blockedBy(db, schoolId, 'group_code', period.from, period.to),
+        repository.blockedBy(db, schoolId, 'category', fromAt, toAt),
+        repository.blockedBy(db, schoolId, 'group_code', fromAt, toAt),
         repository.alertsBy(db, schoolId, 'theme', fromAt, toAt, true),
         repository.alertsBy(db, schoolId, 'status', fromAt, toAt, true),
         filtering.categories(schoolId),
