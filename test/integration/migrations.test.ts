@@ -46,7 +46,15 @@ for (const dialect of dialects()) {
       assert.equal(up.error, undefined);
       const rows = await db.selectFrom('web_activity').selectAll().where('school_id', '=', schoolId).orderBy('day').orderBy('subject').execute();
       assert.deepEqual(
-        rows.map((row) => [row.day, row.subject, row.person_id, JSON.parse(row.sites), Number(row.site_count), Number(row.allowed), Number(row.blocked)]),
+        rows.map((row) => [
+          row.day,
+          row.subject,
+          row.person_id,
+          JSON.parse(row.sites) as unknown,
+          Number(row.site_count),
+          Number(row.allowed),
+          Number(row.blocked),
+        ]),
         [
           [
             '2026-11-30',
