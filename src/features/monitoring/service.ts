@@ -532,7 +532,11 @@ export function createMonitoringService(deps: {
         });
         worker.on('error', (error) => {
           finished = true;
-          reject(error);
+          // A batch being stored finishes (or fails) first: nothing is left half-way when this returns.
+          void storing.then(
+            () => reject(error),
+            () => reject(error),
+          );
         });
         worker.on('exit', (code) => {
           // Batches already received are still being stored: wait for them before saying so.
