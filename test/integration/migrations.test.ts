@@ -17,7 +17,7 @@ for (const dialect of dialects()) {
     });
     after(async () => haven.close());
 
-    it('turns per-site daily counts into one row per subject and day, and back down again', async () => {
+    it('turns per-site daily counts into one row per subject and day, and back into per-site rows on the way down', async () => {
       const db = haven.services.handle.db;
       const migrator = new Migrator({ db, provider: migrationProvider });
       const down = await migrator.migrateTo('2026_12_02_0009_monitoring');
@@ -72,6 +72,20 @@ for (const dialect of dialects()) {
           ['2026-12-01', 'ip:10.1.2.3', null, [['library.example', null, 'key_stage:KS2', 1, 0]], 1, 1, 0],
         ],
       );
+      // Down again: the same per-site rows come back.
+      assert.equal((await migrator.migrateTo('2026_12_02_0009_monitoring')).error, undefined);
+      const back = (await db
+        .selectFrom('web_activity_daily' as never)
+        .selectAll()
+        .where('school_id' as never, '=', schoolId as never)
+        .execute()) as Array<{ day: string; subject: string; host: string; category: string | null; allowed: number | string; blocked: number | string }>;
+      assert.deepEqual(back.map((row) => `${row.day} ${row.subject} ${row.host} ${row.category ?? '-'} ${Number(row.allowed)}/${Number(row.blocked)}`).sort(), [
+        '2026-11-30 ip:10.1.2.3 games.example games 0/2',
+        '2026-11-30 ip:10.1.2.3 library.example - 5/0',
+        '2026-11-30 p:person-7 library.example - 3/0',
+        '2026-12-01 ip:10.1.2.3 library.example - 1/0',
+      ]);
+      assert.equal((await migrator.migrateToLatest()).error, undefined);
     });
   });
 }

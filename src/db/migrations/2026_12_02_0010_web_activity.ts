@@ -84,5 +84,35 @@ export async function down(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('web_activity_daily_pk', ['school_id', 'day', 'subject', 'host'])
     .execute();
   await db.schema.createIndex('web_activity_daily_person').on('web_activity_daily').columns(['school_id', 'person_id', 'day']).execute();
+  // Each row's sites back to a row per site, a school and day at a time.
+  const days = (await db.selectFrom('web_activity').select(['school_id', 'day']).distinct().orderBy('school_id').orderBy('day').execute()) as Array<{
+    school_id: string;
+    day: string;
+  }>;
+  for (const { school_id: schoolId, day } of days) {
+    const rows = (await db.selectFrom('web_activity').selectAll().where('school_id', '=', schoolId).where('day', '=', day).execute()) as Array<{
+      subject: string;
+      person_id: string | null;
+      sites: string;
+    }>;
+    const values = rows.flatMap((row) =>
+      (JSON.parse(row.sites) as Array<[string, string | null, string, number, number]>).map(([host, category, group, allowed, blocked]) => ({
+        school_id: schoolId,
+        day,
+        subject: row.subject,
+        host,
+        person_id: row.person_id,
+        group_code: group,
+        category,
+        allowed,
+        blocked,
+      })),
+    );
+    for (let from = 0; from < values.length; from += 200)
+      await db
+        .insertInto('web_activity_daily')
+        .values(values.slice(from, from + 200))
+        .execute();
+  }
   await db.schema.dropTable('web_activity').execute();
 }

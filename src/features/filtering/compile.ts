@@ -55,7 +55,7 @@ class KeyTable {
   private readonly claimed: Uint8Array;
   entries = 0;
 
-  /** `keys`: how many keys (entries and ancestors) will be added at most. */
+  /** `keys`: how many entries will be added at most (their ancestors add filter bits only, within the filter's rounding up). */
   constructor(keys: number) {
     this.capacity = capacityFor(keys);
     this.slots = new Uint32Array(this.capacity * 3);

@@ -468,10 +468,15 @@ export class FilterEngine {
     if (user.length === 0) return networks.length > 0 ? networks : this.snapshot.defaultPolicies;
     if (networks.length === 0 || networks === user) return user;
     const unions = this.snapshot.unions;
+    // Keyed by list identity; address ranges that overlap make new lists as addresses come and go.
+    if (unions.size >= 65_536) unions.clear();
     let byNetworks = unions.get(user);
     if (!byNetworks) unions.set(user, (byNetworks = new Map<number[], number[]>()));
     let union = byNetworks.get(networks);
-    if (!union) byNetworks.set(networks, (union = [...new Set([...user, ...networks])]));
+    if (!union) {
+      if (byNetworks.size >= 4096) byNetworks.clear();
+      byNetworks.set(networks, (union = [...new Set([...user, ...networks])]));
+    }
     return union;
   }
 

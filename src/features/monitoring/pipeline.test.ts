@@ -63,10 +63,14 @@ describe('monitoring pipeline: traffic counts', () => {
       line(day + 4, '10.20.0.7', 'pupil.one', 'http://library.example/e'),
       line(day + 5, '10.20.0.7', 'pupil.one', 'http://arcade.example/', 'TCP_DENIED/403'),
       line(day + 86_400, '10.20.0.5', '-', 'http://library.example/next-day'),
+      // The Kelvin sign lower-cases to "k": the same site as "kids.example".
+      line(day + 6, '10.20.0.6', '-', 'http://\u212Aids.example/'),
+      line(day + 7, '10.20.0.6', '-', 'http://kids.example/'),
     ]);
     const taken = p.drain();
     assert.deepEqual(sorted(taken.traffic), [
       '2025-12-02 ip:10.20.0.5 library.example - 2/0',
+      '2025-12-02 ip:10.20.0.6 kids.example - 2/0',
       '2025-12-02 ip:10.20.0.6 library.example - 1/0',
       '2025-12-02 p:person-1 arcade.example games 0/1',
       '2025-12-02 p:person-1 library.example - 2/0',

@@ -160,7 +160,9 @@ export async function addTraffic(handle: DatabaseHandle, trx: DbOrTrx, schoolId:
         for (const site of JSON.parse(row.sites) as SiteCount[]) {
           const added = group.sites.get(site[0]);
           if (added) {
-            added[1] ??= site[1];
+            // The category and group first seen that day stay, as they did per site before.
+            added[1] = site[1] ?? added[1];
+            added[2] = site[2];
             added[3] += site[3];
             added[4] += site[4];
           } else group.sites.set(site[0], site);
@@ -398,21 +400,28 @@ export async function events(
   return query.orderBy('at', 'desc').limit(limit).execute();
 }
 
-/** Blocked attempts (each one an event) counted by a column over a period: the instants the school's days begin ("from" inclusive, "to" exclusive). */
+/** Blocked attempts (each one an event) counted by a column over a period of the school's days ("from" inclusive, "to" exclusive). */
 export async function blockedBy(
   db: DbOrTrx,
   schoolId: string,
   column: 'category' | 'host' | 'group_code' | 'person_id' | 'day',
-  fromAt: string,
-  toAt: string,
+  from: string,
+  to: string,
   limit = 50,
 ) {
+  // The school's days decide; the instants a day either side bound the scan on the indexed column.
+  const widen = (day: string, days: number) => {
+    const at = Date.parse(`${day}T00:00:00.000Z`);
+    return Number.isNaN(at) ? `${day}T00:00:00.000Z` : new Date(at + days * 86_400_000).toISOString();
+  };
   return db
     .selectFrom('web_events')
     .select([column, (eb) => eb.fn.countAll<number>().as('blocked')])
     .where('school_id', '=', schoolId)
-    .where('at', '>=', fromAt)
-    .where('at', '<', toAt)
+    .where('at', '>=', widen(from, -1))
+    .where('at', '<', widen(to, 1))
+    .where('day', '>=', from)
+    .where('day', '<', to)
     .where('verdict', '=', 'block')
     .groupBy(column)
     .orderBy('blocked', 'desc')

@@ -506,13 +506,17 @@ export function createMonitoringService(deps: {
     const state = { id: source.id, lines: source.lines };
     const stop = () => worker.postMessage({ type: 'stop' } satisfies IngestWorkerCommand);
     signal?.addEventListener('abort', stop);
+    if (signal?.aborted) stop();
     try {
       await new Promise<void>((resolve, reject) => {
         let finished = false;
+        // Once a batch fails, nothing after it may be stored: the source would move past the lines it held.
+        let failed = false;
         let storing = Promise.resolve();
         worker.on('message', (message: IngestWorkerMessage) => {
           storing = storing
             .then(async () => {
+              if (failed) return;
               if (message.type === 'batch') {
                 const { alerts } = await commitTaken(schoolId, message.taken, state, { byteOffset: message.byteOffset, lines: message.lines });
                 run.alerts += alerts;
@@ -526,6 +530,7 @@ export function createMonitoringService(deps: {
             })
             .catch((error: unknown) => {
               finished = true;
+              failed = true;
               void worker.terminate();
               reject(error instanceof Error ? error : new Error(String(error)));
             });
@@ -1025,11 +1030,11 @@ export function createMonitoringService(deps: {
       const fromAt = londonInstant(`${period.from}T00:00`);
       const toAt = londonInstant(`${period.to}T00:00`);
       const [byCategory, byHost, byGroup, byPerson, byDay, alertsByTheme, alertsBySeverity, searchHits, categories] = await Promise.all([
-        repository.blockedBy(db, schoolId, 'category', fromAt, toAt),
-        repository.blockedBy(db, schoolId, 'host', fromAt, toAt, 20),
-        repository.blockedBy(db, schoolId, 'group_code', fromAt, toAt),
-        repository.blockedBy(db, schoolId, 'person_id', fromAt, toAt, 10_000),
-        repository.blockedBy(db, schoolId, 'day', fromAt, toAt, 400),
+        repository.blockedBy(db, schoolId, 'category', period.from, period.to),
+        repository.blockedBy(db, schoolId, 'host', period.from, period.to, 20),
+        repository.blockedBy(db, schoolId, 'group_code', period.from, period.to),
+        repository.blockedBy(db, schoolId, 'person_id', period.from, period.to, 10_000),
+        repository.blockedBy(db, schoolId, 'day', period.from, period.to, 400),
         repository.alertsBy(db, schoolId, 'theme', fromAt, toAt, includeStaff),
         repository.alertsBy(db, schoolId, 'severity', fromAt, toAt, includeStaff),
         repository.listAlerts(db, schoolId, { includeStaff, from: fromAt, to: toAt }, 100),
@@ -1090,8 +1095,8 @@ export function createMonitoringService(deps: {
       const fromAt = londonInstant(`${period.from}T00:00`);
       const toAt = londonInstant(`${period.to}T00:00`);
       const [byCategory, byGroup, alertsByTheme, alertsByStatus, categories] = await Promise.all([
-        repository.blockedBy(db, schoolId, 'category', fromAt, toAt),
-        repository.blockedBy(db, schoolId, 'group_code', fromAt, toAt),
+        repository.blockedBy(db, schoolId, 'category', period.from, period.to),
+        repository.blockedBy(db, schoolId, 'group_code', period.from, period.to),
         repository.alertsBy(db, schoolId, 'theme', fromAt, toAt, true),
         repository.alertsBy(db, schoolId, 'status', fromAt, toAt, true),
         filtering.categories(schoolId),
