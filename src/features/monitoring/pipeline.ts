@@ -183,15 +183,6 @@ function storable(text: string): string {
   return text.includes('\0') ? text.replaceAll('\0', '') : text;
 }
 
-function idOf(ids: Map<string, number>, text: string): number {
-  let id = ids.get(text);
-  if (id === undefined) {
-    id = ids.size;
-    ids.set(text, id);
-  }
-  return id;
-}
-
 /**
  * The hosts of one batch, numbered: a host seen before is found from its bytes (hashed in lower case,
  * then compared), without making a string. Hosts with non-ASCII bytes go through their text.
@@ -303,6 +294,13 @@ function sameLowerAscii(text: string, bytes: Uint8Array, start: number, end: num
   return true;
 }
 
+/** A day's subject-day ids by person id, IPv4 number and (other) address text. */
+interface DaySubjects {
+  byPerson: Map<string, number>;
+  byIpv4: Map<number, number>;
+  byClient: Map<string, number>;
+}
+
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export class Pipeline implements PipelineCounts {
@@ -319,15 +317,10 @@ export class Pipeline implements PipelineCounts {
   private traffic = new TrafficTable();
   private subjectDays: SubjectDay[] = [];
   /** Subject-day ids per day id, then per subject id. */
-  private readonly subjectDayIds: Array<Map<number, number>> = [];
-  private readonly dayIds = new Map<string, number>();
+  private readonly subjectsByDay = new Map<string, DaySubjects>();
   private lastDay = '';
-  private lastDayId = -1;
+  private lastDaySubjects: DaySubjects | null = null;
   private readonly hosts = new HostTable();
-  private readonly subjectsByPerson = new Map<string, number>();
-  private readonly subjectsByIpv4 = new Map<number, number>();
-  private readonly subjectsByClient = new Map<string, number>();
-  private subjectCount = 0;
   /** Group codes and categories by number (category 0 is none). */
   private readonly labelIds = new Map<string, number>();
   private readonly labels: Array<string | null> = [null];
@@ -346,17 +339,13 @@ export class Pipeline implements PipelineCounts {
     const taken = { events: this.gathered, hits: this.hits, traffic };
     this.gathered = [];
     this.hits = [];
-    this.traffic = new TrafficTable();
+    // Sized for a batch like this one: no growing and rehashing on the way.
+    this.traffic = new TrafficTable(traffic.size);
     this.subjectDays = [];
-    this.subjectDayIds.length = 0;
-    this.dayIds.clear();
+    this.subjectsByDay.clear();
     this.lastDay = '';
-    this.lastDayId = -1;
+    this.lastDaySubjects = null;
     this.hosts.clear();
-    this.subjectsByPerson.clear();
-    this.subjectsByIpv4.clear();
-    this.subjectsByClient.clear();
-    this.subjectCount = 0;
     this.labelIds.clear();
     this.labels.length = 1;
     return taken;
@@ -496,18 +485,29 @@ export class Pipeline implements PipelineCounts {
 
   /** The subject-day of a line: its day, and its person or else its device. */
   private subjectDayOf(day: string, personId: string | null, ipv4: number, client: string | undefined, bytes: Uint8Array): number {
-    const dayId = this.dayId(day);
-    const subjectId = this.subjectId(personId, ipv4, client ?? '');
-    let ids = this.subjectDayIds[dayId];
-    if (!ids) this.subjectDayIds[dayId] = ids = new Map<number, number>();
-    let id = ids.get(subjectId);
+    // One lookup a line: the day's subjects by person, IPv4 number or address text.
+    const maps = this.daySubjects(day);
+    const map = (personId !== null ? maps.byPerson : ipv4 !== -1 ? maps.byIpv4 : maps.byClient) as Map<string | number, number>;
+    const key = personId ?? (ipv4 !== -1 ? ipv4 : (client ?? ''));
+    let id = map.get(key);
     if (id === undefined) {
       id = this.subjectDays.length;
       const subject = personId !== null ? `p:${personId}` : `ip:${client ?? this.clientText(bytes, ipv4)}`;
       this.subjectDays.push({ day, subject, personId });
-      ids.set(subjectId, id);
+      map.set(key, id);
     }
     return id;
+  }
+
+  /** The subject-day ids of one day (lines come in time order: usually the last line's day). */
+  private daySubjects(day: string): DaySubjects {
+    if (day !== this.lastDay || this.lastDaySubjects === null) {
+      this.lastDay = day;
+      let maps = this.subjectsByDay.get(day);
+      if (!maps) this.subjectsByDay.set(day, (maps = { byPerson: new Map(), byIpv4: new Map(), byClient: new Map() }));
+      this.lastDaySubjects = maps;
+    }
+    return this.lastDaySubjects;
   }
 
   private labelId(label: string): number {
@@ -557,28 +557,6 @@ export class Pipeline implements PipelineCounts {
       hosts: hostTexts.slice(),
       labels: this.labels.slice(),
     };
-  }
-
-  /** The id of a day in this batch (lines come in time order: usually the last one's). */
-  private dayId(day: string): number {
-    if (day !== this.lastDay) {
-      this.lastDay = day;
-      this.lastDayId = idOf(this.dayIds, day);
-    }
-    return this.lastDayId;
-  }
-
-  /** The id of a subject in this batch: the person, or else the device by its address (as a number when IPv4). */
-  private subjectId(personId: string | null, ipv4: number, client: string): number {
-    const map = personId !== null ? this.subjectsByPerson : ipv4 !== -1 ? this.subjectsByIpv4 : this.subjectsByClient;
-    const key = personId ?? (ipv4 !== -1 ? ipv4 : client);
-    let id = (map as Map<string | number, number>).get(key);
-    if (id === undefined) {
-      id = this.subjectCount;
-      this.subjectCount += 1;
-      (map as Map<string | number, number>).set(key, id);
-    }
-    return id;
   }
 
   /** A problem with the source rather than a line (a damaged archive): in the report, with where it happened. */

@@ -6,15 +6,29 @@
  */
 export class TrafficTable {
   /** [subject-day + 1, host, entry] per slot; subject-day + 1 = 0 marks an empty slot. */
-  private slots = new Int32Array(3 << 12);
-  private mask = (1 << 12) - 1;
+  private slots: Int32Array;
+  private mask: number;
   size = 0;
-  subjectDay = new Int32Array(1 << 11);
-  host = new Int32Array(1 << 11);
-  group = new Int32Array(1 << 11);
-  category = new Int32Array(1 << 11);
-  allowed = new Int32Array(1 << 11);
-  blocked = new Int32Array(1 << 11);
+  subjectDay: Int32Array;
+  host: Int32Array;
+  group: Int32Array;
+  category: Int32Array;
+  allowed: Int32Array;
+  blocked: Int32Array;
+
+  /** `expected`: about how many entries the batch will hold (the last batch's size is a good guess). */
+  constructor(expected = 0) {
+    let entries = 1 << 11;
+    while (entries < expected * 1.25) entries *= 2;
+    this.slots = new Int32Array(entries * 2 * 3);
+    this.mask = entries * 2 - 1;
+    this.subjectDay = new Int32Array(entries);
+    this.host = new Int32Array(entries);
+    this.group = new Int32Array(entries);
+    this.category = new Int32Array(entries);
+    this.allowed = new Int32Array(entries);
+    this.blocked = new Int32Array(entries);
+  }
 
   /** The entry for a subject-day and host, or -1. */
   find(subjectDay: number, host: number): number {
