@@ -285,6 +285,49 @@ for (const dialect of dialects()) {
       assert.equal(await blockedFrom(), 5);
     });
 
+    it('stores a followed log’s ordinary lines every few seconds rather than at every poll, and what was read when it stops', async () => {
+      const log = join(dir, 'follow-batched.log');
+      const at = haven.clock().getTime() - 200_000;
+      const visit = (offset: number) => squidLine(new Date(at + offset), '10.50.8.1', `http://library-${offset}.example/`);
+      writeFileSync(log, `${visit(0)}\n`);
+      const stop = new AbortController();
+      let read = 0;
+      const running = haven.services.monitoring.ingestFile(context(), {
+        format: 'squid',
+        path: log,
+        follow: true,
+        pollMs: 250, // stores every 5 s
+        signal: stop.signal,
+        onProgress: (outcome) => (read = outcome.lines),
+      });
+      const storedLines = async () =>
+        Number(
+          (
+            await haven.services.handle.db
+              .selectFrom('monitor_sources')
+              .select('lines')
+              .where('school_id', '=', schoolId)
+              .where('label', '=', log)
+              .executeTakeFirst()
+          )?.lines ?? 0,
+        );
+      await waitFor(async () => read === 1, 'the first line read');
+      for (let i = 1; i <= 3; i += 1) appendFileSync(log, `${visit(i * 1000)}\n`);
+      await waitFor(async () => read === 4, 'the added lines read');
+      assert.ok((await storedLines()) < 4, 'read but not yet stored: a poll is not a transaction');
+      await waitFor(async () => (await storedLines()) === 4, 'stored within the interval', 10_000);
+      appendFileSync(log, `${visit(5000)}\n`);
+      await waitFor(async () => read === 5, 'the last line read');
+      stop.abort();
+      await running;
+      assert.equal(await storedLines(), 5, 'what was read is stored on stopping');
+      const visits = await haven.services.handle.db.selectFrom('web_activity').select('site_count').where('subject', '=', 'ip:10.50.8.1').execute();
+      assert.equal(
+        visits.reduce((sum, row) => sum + Number(row.site_count), 0),
+        5,
+      );
+    });
+
     it('takes batches from an integration with a token, and a repeated batch is not stored twice', async () => {
       const { token } = await haven.services.apiTokens.create(schoolId, { name: 'Log shipper', scopes: ['monitoring.ingest'] }, { schoolId });
       const at = new Date(haven.clock().getTime() - 50_000);

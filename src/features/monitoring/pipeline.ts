@@ -82,6 +82,9 @@ export interface BadLine {
 
 const maxBadSamples = 20;
 
+/** Hits at this severity or above notify the DSL at once (DESIGN.md). */
+export const urgentSeverity = 4;
+
 /** What a batch of lines gave, for one transaction's worth of storage. */
 export interface Drained {
   events: WebEvent[];
@@ -313,6 +316,7 @@ export class Pipeline implements PipelineCounts {
   readonly badSamples: BadLine[] = [];
   private gathered: WebEvent[] = [];
   private hits: Hit[] = [];
+  private urgentPending = false;
   /** Traffic counts of this batch per subject-day and host (ids start again at each drain). */
   private traffic = new TrafficTable();
   private subjectDays: SubjectDay[] = [];
@@ -333,12 +337,18 @@ export class Pipeline implements PipelineCounts {
     this.days = new SchoolDays(options.timeZone);
   }
 
+  /** Whether what is gathered holds a hit serious enough to tell the DSL at once (so it should be stored now). */
+  get urgent(): boolean {
+    return this.urgentPending;
+  }
+
   /** Takes what has been gathered since the last call (for one transaction's worth of storage). */
   drain(): Drained {
     const traffic = this.trafficBatch();
     const taken = { events: this.gathered, hits: this.hits, traffic };
     this.gathered = [];
     this.hits = [];
+    this.urgentPending = false;
     // Sized for a batch like this one: no growing and rehashing on the way.
     this.traffic = new TrafficTable(traffic.size);
     this.subjectDays = [];
@@ -463,13 +473,18 @@ export class Pipeline implements PipelineCounts {
     if (blocked) {
       this.blocked += 1;
       const severity = category === null ? undefined : options.watchedCategories[category];
-      if (severity !== undefined) this.hits.push({ kind: 'blocked', theme: category!, severity, matched: [], event });
+      if (severity !== undefined) {
+        this.hits.push({ kind: 'blocked', theme: category!, severity, matched: [], event });
+        if (severity >= urgentSeverity) this.urgentPending = true;
+      }
     }
     if (search !== null) {
       this.searches += 1;
       const threshold = options.thresholds[group] ?? options.defaultThreshold;
-      for (const score of scoreText(options.matcher, normaliseText(search.term), threshold))
+      for (const score of scoreText(options.matcher, normaliseText(search.term), threshold)) {
         this.hits.push({ kind: 'phrase', theme: score.theme, severity: score.severity, matched: score.matched, event });
+        if (score.severity >= urgentSeverity) this.urgentPending = true;
+      }
     }
   }
 

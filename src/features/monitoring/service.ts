@@ -599,26 +599,48 @@ export function createMonitoringService(deps: {
   }
 
   /**
-   * A plain file, through an open handle (so a renamed file can still be finished): from where its
-   * source stopped to its current end. A last line without its newline waits: it may still be being written.
+   * A followed file, through an open handle (so a renamed file can still be finished): how far it has
+   * been read, and its reader. Lines read are stored in batches (see `settle`), not at every poll.
    */
-  async function ingestHandle(run: FollowRun, file: FileHandle, signal?: AbortSignal): Promise<number | null> {
+  interface Tail {
+    read: ReturnType<typeof reader>;
+    /** Bytes read so far (a partial last line waits in the splitter for its newline). */
+    position: number;
+    committedAt: number;
+  }
+
+  /** A followed file's tail once it has a first line (its identity); null while it is empty. */
+  async function openTail(run: FollowRun, file: FileHandle): Promise<Tail | null> {
     const firstLine = await firstLineOfHandle(file);
     if (!firstLine) return null;
     const source = await sourceOf(run, firstLine, run.path);
-    const read = reader(run, source, true);
-    let position = source.byteOffset;
+    return { read: reader(run, source, true), position: source.byteOffset, committedAt: Date.now() };
+  }
+
+  /** Reads what has been added to a followed file since the last read. */
+  async function readMore(tail: Tail, file: FileHandle, signal?: AbortSignal): Promise<void> {
     const buffer = Buffer.allocUnsafe(1 << 20);
     for (;;) {
-      const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, tail.position);
       if (bytesRead === 0) break;
-      position += bytesRead;
-      read.splitter.push(buffer.subarray(0, bytesRead)); // the splitter copies any partial line it keeps
-      if (read.due()) await read.commit();
+      tail.position += bytesRead;
+      tail.read.splitter.push(buffer.subarray(0, bytesRead)); // the splitter copies any partial line it keeps
+      if (tail.read.due()) await commitTail(tail);
       if (signal?.aborted) break;
     }
-    await read.commit();
-    return read.position;
+  }
+
+  async function commitTail(tail: Tail): Promise<void> {
+    await tail.read.commit();
+    tail.committedAt = Date.now();
+  }
+
+  /**
+   * Stores a followed file's lines when it is time: at once when a hit must reach the DSL now, else
+   * every `everyMs` — each commit rewrites the touched people's day of sites, so not at every poll.
+   */
+  async function settle(run: FollowRun, tail: Tail, everyMs: number): Promise<void> {
+    if (run.pipeline.urgent || Date.now() - tail.committedAt >= everyMs) await commitTail(tail);
   }
 
   async function wait(ms: number, signal?: AbortSignal): Promise<void> {
@@ -637,18 +659,34 @@ export function createMonitoringService(deps: {
    */
   async function follow(run: FollowRun, pollMs: number, signal?: AbortSignal, onProgress?: () => void): Promise<void> {
     let file: FileHandle | null = null;
+    let tail: Tail | null = null;
     let inode = -1;
-    let position = -1;
     // After a rotation the proxy may write to the old file until it reopens its log: the old file is
     // read again at each poll for a while (graceReads polls, at least 5 s) before it is let go.
-    let previous: { file: FileHandle; reads: number } | null = null;
+    let previous: { file: FileHandle; tail: Tail | null; reads: number } | null = null;
     const graceReads = Math.max(10, Math.ceil(5000 / pollMs));
+    // Lines are stored every 20 polls (10 s at the default 500 ms), or at once for an urgent hit.
+    const everyMs = 20 * pollMs;
+    // The pipeline gathers for one source at a time: what one file gave is stored before the other is read.
+    let lastRead: Tail | null = null;
+    const readTail = async (which: Tail, handle: FileHandle) => {
+      if (lastRead && lastRead !== which) await commitTail(lastRead);
+      lastRead = which;
+      await readMore(which, handle, signal);
+    };
+    const letGo = async (which: Tail | null) => {
+      if (!which) return;
+      await commitTail(which);
+      if (lastRead === which) lastRead = null;
+    };
     try {
       while (!signal?.aborted) {
         if (previous) {
-          await ingestHandle(run, previous.file, signal);
+          previous.tail ??= await openTail(run, previous.file);
+          if (previous.tail) await readTail(previous.tail, previous.file);
           previous.reads += 1;
           if (previous.reads >= graceReads) {
+            await letGo(previous.tail);
             await previous.file.close();
             previous = null;
           }
@@ -657,15 +695,15 @@ export function createMonitoringService(deps: {
           try {
             file = await open(run.path, 'r');
             inode = (await file.stat()).ino;
-            position = -1;
+            tail = null;
           } catch {
             file = null; // between the rename and the new file: wait for it
           }
         }
         if (file) {
-          const size = (await file.stat()).size;
-          if (size !== position) {
-            position = (await ingestHandle(run, file, signal)) ?? -1;
+          tail ??= await openTail(run, file);
+          if (tail && (await file.stat()).size !== tail.position) {
+            await readTail(tail, file);
             onProgress?.();
           }
           let current: number | null = null;
@@ -676,16 +714,24 @@ export function createMonitoringService(deps: {
           }
           if (current !== inode) {
             // Rotated: whatever was written to the old file after our last read, then on to the new one.
-            await ingestHandle(run, file, signal);
-            await previous?.file.close();
-            previous = { file, reads: 0 };
+            tail ??= await openTail(run, file);
+            if (tail) await readTail(tail, file);
+            if (previous) {
+              await letGo(previous.tail);
+              await previous.file.close();
+            }
+            previous = { file, tail, reads: 0 };
             file = null;
+            tail = null;
             continue;
           }
         }
+        if (lastRead) await settle(run, lastRead, everyMs);
         await wait(pollMs, signal);
       }
     } finally {
+      // Stopping stores what was read (a crash instead leaves it to the next run, from the stored position).
+      if (lastRead) await commitTail(lastRead);
       await file?.close();
       await previous?.file.close();
     }
