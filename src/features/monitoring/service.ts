@@ -683,7 +683,8 @@ export function createMonitoringService(deps: {
       while (!signal?.aborted) {
         if (previous) {
           previous.tail ??= await openTail(run, previous.file);
-          if (previous.tail) await readTail(previous.tail, previous.file);
+          // Only when it grew: reading it switches the pipeline over, which stores the other file's lines.
+          if (previous.tail && (await previous.file.stat()).size !== previous.tail.position) await readTail(previous.tail, previous.file);
           previous.reads += 1;
           if (previous.reads >= graceReads) {
             await letGo(previous.tail);
