@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { compileSnapshot, writeSnapshotFile } from '../src/features/filtering/compile.js';
 import type { FilterModel, ListDef } from '../src/features/filtering/model.js';
 import { median, round } from './figures.js';
+import { generator } from './generate.js';
 
 const domainCount = Number(process.env.DOMAINS ?? 3_000_000);
 const urlCount = Number(process.env.URLS ?? 300_000);
@@ -28,23 +29,8 @@ const requestCount = Number(process.env.REQUESTS ?? 1_000_000);
 const loads = Number(process.env.LOADS ?? 5);
 const categoryCount = 20;
 
-// A small deterministic generator (xorshift), so every run builds the same lists.
-let state = 0x9e3779b9;
-function random(): number {
-  state ^= state << 13;
-  state ^= state >>> 17;
-  state ^= state << 5;
-  return (state >>> 0) / 4294967296;
-}
-const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
-function word(min: number, max: number): string {
-  const length = min + Math.floor(random() * (max - min + 1));
-  let text = '';
-  for (let i = 0; i < length; i += 1) text += alphabet[Math.floor(random() * (i === 0 ? 26 : 36))];
-  return text;
-}
-const tlds = ['com', 'net', 'org', 'co.uk', 'io', 'info', 'xyz', 'de', 'fr', 'example'];
-const tld = () => tlds[Math.floor(random() * tlds.length)]!;
+// A small deterministic generator, so every run builds the same lists.
+const { random, word, tld } = generator();
 
 function log(message: string): void {
   process.stderr.write(`${message}\n`);

@@ -32,6 +32,7 @@ import type { FilterModel, ListDef } from '../src/features/filtering/model.js';
 import { defaultPhraseList } from '../src/features/monitoring/default-phrases.js';
 import { parsePhraseList, themes, type PhraseEntry } from '../src/features/monitoring/phrases.js';
 import { median, round } from './figures.js';
+import { generator } from './generate.js';
 
 const benchStarted = performance.now();
 const lineCount = Number(process.env.LINES ?? 5_000_000);
@@ -45,25 +46,8 @@ const runs = Number(process.env.RUNS ?? 3);
 const adminUrl = process.env.POSTGRES === '0' ? undefined : (process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
 const profileDir = process.env.PROFILE;
 
-// A small deterministic generator (xorshift, as bench/filter.ts), so every run writes the same file.
-let state = 0x9e3779b9;
-function random(): number {
-  state ^= state << 13;
-  state ^= state >>> 17;
-  state ^= state << 5;
-  return (state >>> 0) / 4294967296;
-}
-const int = (n: number) => Math.floor(random() * n);
-const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
-const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
-function word(min: number, max: number): string {
-  const length = min + int(max - min + 1);
-  let text = '';
-  for (let i = 0; i < length; i += 1) text += alphabet[int(i === 0 ? 26 : 36)];
-  return text;
-}
-const tlds = ['com', 'net', 'org', 'co.uk', 'io', 'info', 'xyz', 'de', 'fr', 'example'];
-const tld = () => pick(tlds);
+// A small deterministic generator, so every run writes the same file.
+const { random, int, pick, word, tld } = generator();
 
 /** Picks 0 … n-1 with probability ∝ 1 / (rank + 1)^s: web traffic piles onto a few hosts. */
 function zipf(n: number, s = 1): () => number {
