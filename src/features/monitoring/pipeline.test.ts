@@ -4,8 +4,8 @@ import { compileSnapshot } from '../filtering/compile.js';
 import { FilterEngine, loadSnapshot } from '../filtering/engine.js';
 import type { FilterModel } from '../filtering/model.js';
 import { PhraseMatcher } from './phrases.js';
-import { Pipeline, type TrafficCount } from './pipeline.js';
-import { trafficRows, type TrafficBatch } from './traffic.js';
+import { Pipeline } from './pipeline.js';
+import { trafficRows, type TrafficBatch, type TrafficCount } from './traffic.js';
 
 const model: FilterModel = {
   version: 'v1',

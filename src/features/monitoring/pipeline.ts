@@ -61,18 +61,6 @@ export interface Hit {
   event: WebEvent;
 }
 
-export interface TrafficCount {
-  day: string;
-  /** "p:<person id>" or "ip:<client address>". */
-  subject: string;
-  personId: string | null;
-  group: string;
-  host: string;
-  category: string | null;
-  allowed: number;
-  blocked: number;
-}
-
 export interface BadLine {
   line: number;
   reason: string;

@@ -125,8 +125,21 @@ export interface TrafficBatch {
   labels: Array<string | null>;
 }
 
+/** One count as a row: a subject's requests to one host on one day. */
+export interface TrafficCount {
+  day: string;
+  /** "p:<person id>" or "ip:<client address>". */
+  subject: string;
+  personId: string | null;
+  group: string;
+  host: string;
+  category: string | null;
+  allowed: number;
+  blocked: number;
+}
+
 /** The k-th count of a batch in key order, as one row. */
-export function trafficRow(batch: TrafficBatch, k: number) {
+export function trafficRow(batch: TrafficBatch, k: number): TrafficCount {
   const entry = batch.order[k]!;
   const subjectDay = batch.subjectDays[batch.subjectDay[entry]!]!;
   return {
@@ -142,7 +155,7 @@ export function trafficRow(batch: TrafficBatch, k: number) {
 }
 
 /** Every count of a batch in key order. */
-export function trafficRows(batch: TrafficBatch) {
+export function trafficRows(batch: TrafficBatch): TrafficCount[] {
   return Array.from({ length: batch.size }, (_, k) => trafficRow(batch, k));
 }
 
