@@ -199,8 +199,8 @@ class HostTable {
     if (!ascii) {
       const text = lowerHost(bytes, start, end);
       if (text === null) return -1;
-      // A host that lower-cases to ASCII ("\u212Aids.example" → "kids.example") is that ASCII host.
-      if (isAsciiText(text)) return this.idOfAsciiText(text);
+      // A host that lower-cases to ASCII ("\u212Aids.example" → "kids.example") is that ASCII host (rare: a copy is fine).
+      if (isAsciiText(text)) return this.id(Buffer.from(text, 'latin1'), 0, text.length);
       let id = this.byText.get(text);
       if (id === undefined) {
         id = this.add(text);
@@ -217,25 +217,6 @@ class HostTable {
       slot = (slot + 1) & mask;
     }
     const id = this.add(lowerHost(bytes, start, end)!);
-    this.slots[slot] = id + 1;
-    this.hashes[slot] = hash;
-    if (this.texts.length * 2 > this.slots.length) this.grow();
-    return id;
-  }
-
-  /** The id of a host given as lower-case ASCII text, found through the same hash as its bytes. */
-  private idOfAsciiText(text: string): number {
-    let hash = 0x811c9dc5;
-    for (let i = 0; i < text.length; i += 1) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-    const mask = this.slots.length - 1;
-    let slot = hash & mask;
-    for (;;) {
-      const found = this.slots[slot]!;
-      if (found === 0) break;
-      if (this.hashes[slot] === hash && this.texts[found - 1] === text) return found - 1;
-      slot = (slot + 1) & mask;
-    }
-    const id = this.add(text);
     this.slots[slot] = id + 1;
     this.hashes[slot] = hash;
     if (this.texts.length * 2 > this.slots.length) this.grow();
