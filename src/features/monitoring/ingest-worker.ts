@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { FilterEngine, loadSnapshot } from '../filtering/engine.js';
 import { LineSplitter, type LogFormat } from './parse.js';
 import { parsePhraseList, PhraseMatcher } from './phrases.js';
+import { readFrom } from './read.js';
 import { Pipeline, type Drained, type KnownUser, type PipelineCounts } from './pipeline.js';
 import { trafficBuffers } from './traffic.js';
 
@@ -115,16 +116,11 @@ async function run(input: IngestWorkerInput, port: NonNullable<typeof parentPort
     // A last line without its newline waits: it may still be being written.
     const file = await open(input.path, 'r');
     try {
-      let position = source.byteOffset;
-      const buffer = Buffer.allocUnsafe(1 << 20);
-      for (;;) {
-        const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
-        if (bytesRead === 0) break;
-        position += bytesRead;
-        splitter.push(buffer.subarray(0, bytesRead)); // the splitter copies any partial line it keeps
+      await readFrom(file, source.byteOffset, async (chunk) => {
+        splitter.push(chunk);
         if (pending >= input.linesPerBatch) await send();
-        if (stopping) break;
-      }
+        return stopping;
+      });
     } finally {
       await file.close();
     }

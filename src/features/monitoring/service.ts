@@ -19,6 +19,7 @@ import type { PeopleService } from '../people/service.js';
 import { defaultPhraseList } from './default-phrases.js';
 import { LineSplitter, type LogFormat } from './parse.js';
 import { startIngestWorker, type IngestWorkerCommand, type IngestWorkerMessage } from './ingest-worker.js';
+import { readFrom } from './read.js';
 import { PhraseMatcher, parsePhraseList, themeNames, themes, type Theme } from './phrases.js';
 import { Pipeline, type Drained, type PipelineCounts, type BadLine, type Hit } from './pipeline.js';
 import * as repository from './repository.js';
@@ -619,15 +620,12 @@ export function createMonitoringService(deps: {
 
   /** Reads what has been added to a followed file since the last read. */
   async function readMore(tail: Tail, file: FileHandle, signal?: AbortSignal): Promise<void> {
-    const buffer = Buffer.allocUnsafe(1 << 20);
-    for (;;) {
-      const { bytesRead } = await file.read(buffer, 0, buffer.length, tail.position);
-      if (bytesRead === 0) break;
-      tail.position += bytesRead;
-      tail.read.splitter.push(buffer.subarray(0, bytesRead)); // the splitter copies any partial line it keeps
+    await readFrom(file, tail.position, async (chunk) => {
+      tail.position += chunk.length;
+      tail.read.splitter.push(chunk);
       if (tail.read.due()) await commitTail(tail);
-      if (signal?.aborted) break;
-    }
+      return signal?.aborted === true;
+    });
   }
 
   async function commitTail(tail: Tail): Promise<void> {
