@@ -1,7 +1,7 @@
 import type { FilterEngine } from '../filtering/engine.js';
 import { fieldText, LogLine, parseLine, userText, type LogFormat } from './parse.js';
 import { scoreText, type PhraseMatcher } from './phrases.js';
-import { extractSearch, mayBeSearch, normaliseText } from './search-terms.js';
+import { extractSearch, isPlainAscii, mayBeSearch, normaliseText } from './search-terms.js';
 import { TrafficTable, type SubjectDay, type TrafficBatch } from './traffic.js';
 
 /**
@@ -200,7 +200,7 @@ class HostTable {
       const text = lowerHost(bytes, start, end);
       if (text === null) return -1;
       // A host that lower-cases to ASCII ("\u212Aids.example" → "kids.example") is that ASCII host (rare: a copy is fine).
-      if (isAsciiText(text)) return this.id(Buffer.from(text, 'latin1'), 0, text.length);
+      if (isPlainAscii(text)) return this.id(Buffer.from(text, 'latin1'), 0, text.length);
       let id = this.byText.get(text);
       if (id === undefined) {
         id = this.add(text);
@@ -248,11 +248,6 @@ class HostTable {
       this.hashes[slot] = hashes[i]!;
     }
   }
-}
-
-function isAsciiText(text: string): boolean {
-  for (let i = 0; i < text.length; i += 1) if (text.charCodeAt(i) > 127) return false;
-  return true;
 }
 
 /** Whether ASCII bytes, lower-cased, spell `text`. */

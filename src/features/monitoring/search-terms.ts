@@ -302,7 +302,8 @@ interface Word {
   joinable: boolean;
 }
 
-function isPlainAscii(text: string): boolean {
+/** True when every character of the text is ASCII. */
+export function isPlainAscii(text: string): boolean {
   for (let i = 0; i < text.length; i += 1) if (text.charCodeAt(i) > 127) return false;
   return true;
 }
