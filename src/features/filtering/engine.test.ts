@@ -158,6 +158,9 @@ describe('the filtering engine: precedence', () => {
     assert.equal(upper.rewriteUrl, 'http://WWW.Google.CO.UK/search?q=volcanoes&safe=active');
     assert.equal(upper.host, 'www.google.co.uk');
     assert.equal(engine.decide(ks2, 'http://Games.Example/', now).host, 'games.example');
+    // A CONNECT tunnel has no URL to rewrite (SafeSearch over HTTPS is the DNS exports' job).
+    assert.equal(engine.decide(ks2, 'duckduckgo.com:443', now).rewriteUrl, undefined);
+    assert.equal(engine.decide(ks2, 'https://duckduckgo.com/?q=owls', now).rewriteUrl, 'https://duckduckgo.com/?q=owls&kp=1');
   });
 
   it('signs block-page tokens without personal data, and refuses a tampered one', () => {
@@ -221,7 +224,13 @@ describe('the filtering engine: precedence', () => {
       'user@adult.example:443',
       '[::1]:443',
       'www.google.co.uk:443',
+      'duckduckgo.com:443',
+      'www.bing.com:443',
       'https://www.google.com/search?q=owls',
+      'https://www.google.com/maps/place',
+      'https://www.google.com/searchbox',
+      'https://www.google.com',
+      'https://www.bing.com/images',
       'https://www.gstatic.example/x',
       'https://www.bing.com/search?q=owls',
       'https://www.bing.com.example/',

@@ -336,13 +336,18 @@ function asciiAt(bytes: Uint8Array, at: number, text: string): boolean {
   return true;
 }
 
-/** isSearchHost over bytes: www.google.<anything>, www.bing.com, or a host ending duckduckgo.com (the string path then decides). */
-function isSearchHostBytes(bytes: Uint8Array, from: number, to: number): boolean {
-  if (to - from > 11 && asciiAt(bytes, from, 'www.')) {
-    if (asciiAt(bytes, from + 4, 'google.')) return true;
-    if (to - from === 12 && asciiAt(bytes, from + 4, 'bing.com')) return true;
+/**
+ * Whether the string path must look at a request for a SafeSearch rewrite: a search page of
+ * www.google.<anything> or www.bing.com ("/search…"), or any page of a host ending duckduckgo.com —
+ * the hosts and paths safeSearchParams rewrite (the string path then decides). `hostEnd` is where the
+ * path starts.
+ */
+function mayRewriteBytes(bytes: Uint8Array, from: number, hostEnd: number, end: number): boolean {
+  if (hostEnd - from > 11 && asciiAt(bytes, from, 'www.')) {
+    if (asciiAt(bytes, from + 4, 'google.') || (hostEnd - from === 12 && asciiAt(bytes, from + 4, 'bing.com')))
+      return end - hostEnd >= 7 && asciiAt(bytes, hostEnd, '/search');
   }
-  return to - from >= 14 && asciiAt(bytes, to - 14, 'duckduckgo.com');
+  return hostEnd - from >= 14 && asciiAt(bytes, hostEnd - 14, 'duckduckgo.com');
 }
 
 export class FilterEngine {
@@ -578,8 +583,9 @@ export class FilterEngine {
       if ((value & 1) === 1 && s === urlHostIndex) return slow(); // URL entries under this host
       if (value >>> 1 !== 0) domainMatched[found++] = (value >>> 1) - 1;
     }
-    // Search engines may need a SafeSearch rewrite: leave them to the string path.
-    if (isSearchHostBytes(bytes, hostStart, hostEnd)) return slow();
+    // Search pages may need a SafeSearch rewrite for a SafeSearch group: leave them to the string path.
+    // A CONNECT tunnel cannot be rewritten (SafeSearch over HTTPS is the DNS exports' job).
+    if (!connect && mayRewriteBytes(bytes, hostStart, hostEnd, end) && this.anySafeSearch(policyIndexes)) return slow();
     const firstGroup = policyIndexes.length > 0 ? snap.policies[policyIndexes[0]!]!.group : 'none';
     if (found === 0) {
       for (let p = 0; p < policyIndexes.length; p += 1) {
@@ -805,6 +811,13 @@ export class FilterEngine {
     return this.allowed(policyIndexes, allowed, allowed.category, allowed.rule, allowed.group, url, text, from, to);
   }
 
+  /** Whether any of the policies enforces SafeSearch. */
+  private anySafeSearch(policyIndexes: readonly number[]): boolean {
+    const policies = this.snapshot.policies;
+    for (let p = 0; p < policyIndexes.length; p += 1) if (policies[policyIndexes[p]!]!.safeSearch) return true;
+    return false;
+  }
+
   /** An allowed request: the shared answer, or (for SafeSearch groups on a search page) a rewrite. */
   private allowed(
     policyIndexes: readonly number[],
@@ -819,10 +832,9 @@ export class FilterEngine {
   ): Decision {
     const snap = this.snapshot;
     const answer = shared ?? { action: 'allow', category, rule, group, snapshot: snap.version };
-    if (!isSearchHost(text, from, to)) return answer;
-    let safe = false;
-    for (let p = 0; p < policyIndexes.length; p += 1) if (snap.policies[policyIndexes[p]!]!.safeSearch) safe = true;
-    if (!safe) return answer;
+    if (!isSearchHost(text, from, to) || !this.anySafeSearch(policyIndexes)) return answer;
+    // A CONNECT request ("host:443", no scheme) is a tunnel: there is no URL to rewrite.
+    if (!url.includes('://')) return answer;
     const host = text.slice(from, to);
     for (const engine of safeSearchParams) {
       if (!engine.host.test(host)) continue;
