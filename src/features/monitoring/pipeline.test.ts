@@ -100,3 +100,43 @@ describe('monitoring pipeline: traffic counts', () => {
     assert.deepEqual(sorted(last), ['2027-07-24 ip:10.20.0.5 library.example - 2/0', '2027-07-24 p:person-1 library.example - 2/0']);
   });
 });
+
+describe('monitoring pipeline: who', () => {
+  const day = 1_764_662_400;
+
+  it('knows a person by their user name however it is logged, and follows a new snapshot', () => {
+    const engine = new FilterEngine(loadSnapshot(compileSnapshot(model, { blockTokenKey: 'k' }).bytes));
+    const p = new Pipeline({
+      format: 'squid',
+      engine,
+      matcher: new PhraseMatcher([]),
+      timeZone: 'Europe/London',
+      users: new Map([['pupil.one', { personId: 'person-1', staff: false }]]),
+      thresholds: {},
+      defaultThreshold: 10,
+      watchedCategories: {},
+    });
+    const denied = (seconds: number, client: string, user: string) => line(seconds, client, user, 'http://arcade.example/', 'TCP_DENIED/403');
+    push(p, [
+      denied(day, '10.20.0.5', 'pupil.one'),
+      denied(day + 1, '10.20.0.5', 'Pupil.One'),
+      denied(day + 2, '10.20.0.5', 'pupil%2Eone'),
+      denied(day + 3, '10.20.0.5', 'pupil.two'),
+      denied(day + 4, '10.20.0.5', '-'),
+    ]);
+    const who = (taken: ReturnType<Pipeline['drain']>) => taken.events.map((event) => `${event.personId ?? '-'} ${event.group}`);
+    assert.deepEqual(who(p.drain()), ['person-1 key_stage:KS2', 'person-1 key_stage:KS2', 'person-1 key_stage:KS2', '- key_stage:KS2', '- key_stage:KS2']);
+
+    // The school moves pupil.one into a staff group: the next lines are judged by the new snapshot.
+    const moved: FilterModel = {
+      ...model,
+      version: 'v2',
+      policies: [...model.policies, { group: 'all_staff:staff', name: 'Staff', blockedCategories: [], allowListOnly: false, safeSearch: false }],
+      networks: [],
+      users: [{ username: 'pupil.one', groups: ['all_staff:staff'] }],
+    };
+    engine.swap(loadSnapshot(compileSnapshot(moved, { blockTokenKey: 'k' }).bytes));
+    push(p, [denied(day + 10, '10.20.0.5', 'pupil.one'), denied(day + 11, '10.20.0.5', 'Pupil.One')]);
+    assert.deepEqual(who(p.drain()), ['person-1 all_staff:staff', 'person-1 all_staff:staff']);
+  });
+});

@@ -1,4 +1,4 @@
-import type { FilterEngine } from '../filtering/engine.js';
+import type { FilterEngine, Snapshot } from '../filtering/engine.js';
 import { fieldText, LogLine, parseLine, userText, type LogFormat } from './parse.js';
 import { scoreText, type PhraseMatcher } from './phrases.js';
 import { extractSearch, isPlainAscii, mayBeSearch, normaliseText } from './search-terms.js';
@@ -261,6 +261,89 @@ function sameLowerAscii(text: string, bytes: Uint8Array, start: number, end: num
   return true;
 }
 
+/** A proxy user name as logged, and what it stands for. */
+interface UserEntry {
+  /** The name as the filter and the people know it (userText: decoded, trimmed, lower case); undefined for "-". */
+  name: string | undefined;
+  known: KnownUser | undefined;
+  /** The policies worked out for the address the name last came from, in which snapshot. */
+  ipv4: number;
+  policies: readonly number[];
+  snapshot: Snapshot | null;
+}
+
+/**
+ * The proxy user names seen so far, found from their bytes without making a string: a school has a
+ * few thousand names, each logged on thousands of lines, mostly from the same device all day.
+ */
+class UserTable {
+  private hashes = new Int32Array(1 << 10);
+  /** entry + 1 per slot; 0 is empty. */
+  private slots = new Int32Array(1 << 10);
+  private entries: UserEntry[] = [];
+  /** The bytes of each name as logged (one character per byte). */
+  private raw: string[] = [];
+
+  constructor(private readonly users: ReadonlyMap<string, KnownUser>) {}
+
+  of(bytes: Uint8Array, line: LogLine): UserEntry {
+    const start = line.userStart;
+    const end = line.userEnd;
+    let hash = 0x811c9dc5;
+    for (let i = start; i < end; i += 1) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+    const mask = this.slots.length - 1;
+    let slot = hash & mask;
+    for (;;) {
+      const found = this.slots[slot]!;
+      if (found === 0) break;
+      if (this.hashes[slot] === hash && sameBytes(this.raw[found - 1]!, bytes, start, end)) return this.entries[found - 1]!;
+      slot = (slot + 1) & mask;
+    }
+    // Names of no one (made up, or from a guest network's authentication) could grow without end: start again.
+    if (this.entries.length >= 65_536) {
+      this.clear();
+      return this.of(bytes, line);
+    }
+    const name = userText(bytes, line);
+    const entry: UserEntry = { name, known: name === undefined ? undefined : this.users.get(name), ipv4: -1, policies: [], snapshot: null };
+    this.entries.push(entry);
+    this.raw.push(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1'));
+    this.slots[slot] = this.entries.length;
+    this.hashes[slot] = hash;
+    if (this.entries.length * 2 > this.slots.length) this.grow();
+    return entry;
+  }
+
+  private clear(): void {
+    this.entries = [];
+    this.raw = [];
+    this.hashes = new Int32Array(1 << 10);
+    this.slots = new Int32Array(1 << 10);
+  }
+
+  private grow(): void {
+    const hashes = this.hashes;
+    const slots = this.slots;
+    this.hashes = new Int32Array(hashes.length * 2);
+    this.slots = new Int32Array(slots.length * 2);
+    const mask = this.slots.length - 1;
+    for (let i = 0; i < slots.length; i += 1) {
+      if (slots[i] === 0) continue;
+      let slot = hashes[i]! & mask;
+      while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
+      this.slots[slot] = slots[i]!;
+      this.hashes[slot] = hashes[i]!;
+    }
+  }
+}
+
+/** Whether bytes[start, end) are the character codes of `raw`. */
+function sameBytes(raw: string, bytes: Uint8Array, start: number, end: number): boolean {
+  if (raw.length !== end - start) return false;
+  for (let i = start; i < end; i += 1) if (raw.charCodeAt(i - start) !== bytes[i]) return false;
+  return true;
+}
+
 /** A day's subject-day ids by person id, IPv4 number and (other) address text. */
 interface DaySubjects {
   byPerson: Map<string, number>;
@@ -289,6 +372,7 @@ export class Pipeline implements PipelineCounts {
   private lastDay = '';
   private lastDaySubjects: DaySubjects | null = null;
   private readonly hosts = new HostTable();
+  private readonly users: UserTable;
   /** Group codes and categories by number (category 0 is none). */
   private readonly labelIds = new Map<string, number>();
   private readonly labels: Array<string | null> = [null];
@@ -299,6 +383,7 @@ export class Pipeline implements PipelineCounts {
 
   constructor(private readonly options: PipelineOptions) {
     this.days = new SchoolDays(options.timeZone);
+    this.users = new UserTable(options.users);
   }
 
   /** Whether what is gathered holds a hit serious enough to tell the DSL at once (so it should be stored now). */
@@ -344,13 +429,21 @@ export class Pipeline implements PipelineCounts {
 
     // Who: the proxy user name if it is a known person, else the device by its address. The person and
     // the address's text are looked up only for what is kept (below).
-    const user = line.userEnd > line.userStart ? userText(bytes, line) : undefined;
+    const userEntry = line.userEnd > line.userStart ? this.users.of(bytes, line) : undefined;
+    const user = userEntry?.name;
     const engine = options.engine;
     let policies: readonly number[];
     let client: string | undefined;
     const ipv4 = ipv4Number(bytes, line.clientStart, line.clientEnd);
-    if (ipv4 !== -1) policies = user === undefined ? engine.policiesForIpv4(ipv4) : engine.policiesForUserIpv4(user, ipv4);
-    else {
+    if (ipv4 !== -1) {
+      if (user === undefined) policies = engine.policiesForIpv4(ipv4);
+      else if (userEntry!.ipv4 === ipv4 && userEntry!.snapshot === engine.current) policies = userEntry!.policies;
+      else {
+        policies = userEntry!.policies = engine.policiesForUserIpv4(user, ipv4);
+        userEntry!.ipv4 = ipv4;
+        userEntry!.snapshot = engine.current;
+      }
+    } else {
       client = storable(fieldText(bytes, line.clientStart, line.clientEnd));
       policies = engine.policiesForAddress(client || undefined, user);
     }
@@ -386,7 +479,7 @@ export class Pipeline implements PipelineCounts {
         return;
       }
     }
-    const known = user === undefined ? undefined : options.users.get(user);
+    const known = userEntry?.known;
     const personId = known?.personId ?? null;
     const day = this.days.of(line.time);
 
