@@ -273,6 +273,9 @@ describe('the filtering engine: precedence', () => {
           decision.rewriteUrl ?? '',
         ];
         assert.deepEqual(view(fromBytes), view(fromString), `${who}: ${url}`);
+        // classifyBytes (monitoring) is the same decision, without the host on byte-path blocks.
+        const classified = engine.classifyBytes(indexes[0], bytes, 3, 3 + Buffer.byteLength(url), now);
+        assert.deepEqual(view(classified).slice(0, 4), view(fromString).slice(0, 4), `${who}: ${url} (classified)`);
       }
     }
   });

@@ -452,7 +452,7 @@ export class Pipeline implements PipelineCounts {
     const countTraffic = options.countTraffic !== false;
     // Without traffic counting (the parse-and-match benchmark) every line is classified; with it, only
     // what is kept and the first line of each day, subject and host (below).
-    let decision = countTraffic ? undefined : engine.decideBytes(policies, bytes, line.urlStart, line.urlEnd, line.time);
+    let decision = countTraffic ? undefined : engine.classifyBytes(policies, bytes, line.urlStart, line.urlEnd, line.time);
     const [hostStart, hostEnd] = hostBounds(bytes, line.urlStart, line.urlEnd);
     if (hostEnd === hostStart) {
       this.refuse(bytes, start, end, lineNo, 'no host in the URL');
@@ -498,7 +498,7 @@ export class Pipeline implements PipelineCounts {
     const host = hosts.texts[hostId]!;
     client ??= this.clientText(bytes, ipv4);
 
-    decision ??= engine.decideBytes(policies, bytes, line.urlStart, line.urlEnd, line.time);
+    decision ??= engine.classifyBytes(policies, bytes, line.urlStart, line.urlEnd, line.time);
     const loggedCategory = line.categoryEnd > line.categoryStart ? storable(fieldText(bytes, line.categoryStart, line.categoryEnd)) : null;
     const category = loggedCategory ?? decision.category;
     const group = line.groupEnd > line.groupStart && options.format === 'haven' ? storable(fieldText(bytes, line.groupStart, line.groupEnd)) : decision.group;
