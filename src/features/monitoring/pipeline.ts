@@ -133,28 +133,33 @@ function ipv4Number(bytes: Uint8Array, start: number, end: number): number {
   return (value * 256 + part) | 0;
 }
 
-/** Where the host of a logged URL starts and ends (after "scheme://", before "/", ":", "?" or "#"). */
-function hostBounds(bytes: Uint8Array, start: number, end: number): [number, number] {
+/** Where hostBounds found the host: [start, end) (module scratch: the pipeline is synchronous). */
+const hostAt = new Int32Array(2);
+
+/** Where the host of a logged URL starts and ends (after "scheme://", before "/", ":", "?" or "#"), into hostAt. */
+function hostBounds(bytes: Uint8Array, start: number, end: number): void {
   let hostStart = start;
-  for (let i = start; i + 2 < end && i < start + 12; i += 1) {
-    if (bytes[i] === 58 && bytes[i + 1] === 47 && bytes[i + 2] === 47) {
-      hostStart = i + 3;
-      break;
+  // "http://" and "https://" first; then any other scheme's "://" near the start; else none (CONNECT "host:port").
+  if (end - start > 7 && bytes[start + 4] === 58 && bytes[start + 5] === 47 && bytes[start + 6] === 47) hostStart = start + 7;
+  else if (end - start > 8 && bytes[start + 5] === 58 && bytes[start + 6] === 47 && bytes[start + 7] === 47) hostStart = start + 8;
+  else
+    for (let i = start; i + 2 < end && i < start + 12; i += 1) {
+      if (bytes[i] === 58 && bytes[i + 1] === 47 && bytes[i + 2] === 47) {
+        hostStart = i + 3;
+        break;
+      }
     }
-  }
   let hostEnd = hostStart;
+  // Userinfo before the host ("user@host") is not the host: the host starts after the last "@".
+  let at = -1;
   while (hostEnd < end) {
     const code = bytes[hostEnd]!;
     if (code === 47 || code === 58 || code === 63 || code === 35) break;
+    if (code === 64) at = hostEnd;
     hostEnd += 1;
   }
-  // Userinfo before the host ("user@host") is not the host.
-  for (let i = hostEnd - 1; i >= hostStart; i -= 1)
-    if (bytes[i] === 64) {
-      hostStart = i + 1;
-      break;
-    }
-  return [hostStart, hostEnd];
+  hostAt[0] = at === -1 ? hostStart : at + 1;
+  hostAt[1] = hostEnd;
 }
 
 /** The host in lower case, or null when it holds a control character (no real host does; PostgreSQL refuses NUL in text). */
@@ -453,7 +458,9 @@ export class Pipeline implements PipelineCounts {
     // Without traffic counting (the parse-and-match benchmark) every line is classified; with it, only
     // what is kept and the first line of each day, subject and host (below).
     let decision = countTraffic ? undefined : engine.classifyBytes(policies, bytes, line.urlStart, line.urlEnd, line.time);
-    const [hostStart, hostEnd] = hostBounds(bytes, line.urlStart, line.urlEnd);
+    hostBounds(bytes, line.urlStart, line.urlEnd);
+    const hostStart = hostAt[0]!;
+    const hostEnd = hostAt[1]!;
     if (hostEnd === hostStart) {
       this.refuse(bytes, start, end, lineNo, 'no host in the URL');
       return;
@@ -462,7 +469,8 @@ export class Pipeline implements PipelineCounts {
     let hostId = -1;
 
     let search: { engine: string; term: string } | null = null;
-    if (mayBeSearch(bytes, line.urlStart, line.urlEnd)) {
+    // The query string comes after the host (which holds no "?"): only the rest of the URL is looked at.
+    if (mayBeSearch(bytes, hostEnd, line.urlEnd)) {
       hostId = hosts.id(bytes, hostStart, hostEnd);
       if (hostId === -1) {
         this.refuse(bytes, start, end, lineNo, 'unreadable host');

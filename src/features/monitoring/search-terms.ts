@@ -225,6 +225,7 @@ const paramBytes: readonly Uint8Array[] = searchParamNames.map((name) => Uint8Ar
  * `extractSearch` only ever reads those parameters, by the same exact, case-sensitive names.
  */
 export function mayBeSearch(bytes: Uint8Array, urlStart: number, urlEnd: number): boolean {
+  // (urlStart may be any point before the "?": the pipeline starts at the end of the host.)
   let i = urlStart;
   while (i < urlEnd && bytes[i] !== 63) i += 1;
   // nameStart is -1 while inside a value.
