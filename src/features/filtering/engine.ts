@@ -533,14 +533,8 @@ export class FilterEngine {
   }
 
   private decideBytesAt(policyIndexes: readonly number[], bytes: Uint8Array, start: number, end: number, now: number, withHost: boolean): Decision {
-    const slow = () =>
-      this.decideFor(
-        policyIndexes,
-        bytes instanceof Buffer ? bytes.toString('utf8', start, end) : Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8'),
-        now,
-      );
     const snap = this.snapshot;
-    if (snap.expressions.length > 0) return slow();
+    if (snap.expressions.length > 0) return this.decideUtf8(policyIndexes, bytes, start, end, now);
     let hostStart: number;
     // CONNECT requests (most HTTPS through a proxy) arrive as "host:port", without a scheme.
     let connect = false;
@@ -554,10 +548,10 @@ export class FilterEngine {
     if (connect) {
       while (hostEnd < end && bytes[hostEnd] !== 58) hostEnd += 1;
       // Only "host:digits" exactly; anything else (a path, userinfo, IPv6) is left to the string path.
-      if (hostEnd === end || hostEnd + 1 === end) return slow();
-      for (let i = hostEnd + 1; i < end; i += 1) if (bytes[i]! < 48 || bytes[i]! > 57) return slow();
+      if (hostEnd === end || hostEnd + 1 === end) return this.decideUtf8(policyIndexes, bytes, start, end, now);
+      for (let i = hostEnd + 1; i < end; i += 1) if (bytes[i]! < 48 || bytes[i]! > 57) return this.decideUtf8(policyIndexes, bytes, start, end, now);
     } else while (hostEnd < end && bytes[hostEnd] !== 47) hostEnd += 1;
-    if (hostEnd === hostStart) return slow();
+    if (hostEnd === hostStart) return this.decideUtf8(policyIndexes, bytes, start, end, now);
     const suffixHi = this.suffixHi;
     const suffixLo = this.suffixLo;
     let suffixes = 0;
@@ -567,16 +561,17 @@ export class FilterEngine {
     for (let i = hostEnd - 1; i >= hostStart; i -= 1) {
       const code = bytes[i]!;
       if (code === 46) {
-        if (previous === 46 || suffixes >= maxLabels - 1) return slow();
+        if (previous === 46 || suffixes >= maxLabels - 1) return this.decideUtf8(policyIndexes, bytes, start, end, now);
         suffixHi[suffixes] = finish(a);
         suffixLo[suffixes] = finish(b);
         suffixes += 1;
-      } else if (!((code >= 97 && code <= 122) || (code >= 48 && code <= 57) || code === 45 || code === 95)) return slow();
+      } else if (!((code >= 97 && code <= 122) || (code >= 48 && code <= 57) || code === 45 || code === 95))
+        return this.decideUtf8(policyIndexes, bytes, start, end, now);
       previous = code;
       a = stepA(a, code);
       b = stepB(b, code);
     }
-    if (previous === 46) return slow();
+    if (previous === 46) return this.decideUtf8(policyIndexes, bytes, start, end, now);
     suffixHi[suffixes] = finish(a);
     suffixLo[suffixes] = finish(b);
     suffixes += 1;
@@ -592,12 +587,13 @@ export class FilterEngine {
       if (!passes(domains, hi, lo)) break;
       const value = probe(domains, hi, lo);
       if (value === 0) continue;
-      if ((value & 1) === 1 && s === urlHostIndex) return slow(); // URL entries under this host
+      if ((value & 1) === 1 && s === urlHostIndex) return this.decideUtf8(policyIndexes, bytes, start, end, now); // URL entries under this host
       if (value >>> 1 !== 0) domainMatched[found++] = (value >>> 1) - 1;
     }
     // Search pages may need a SafeSearch rewrite for a SafeSearch group: leave them to the string path.
     // A CONNECT tunnel cannot be rewritten (SafeSearch over HTTPS is the DNS exports' job).
-    if (!connect && mayRewriteBytes(bytes, hostStart, hostEnd, end) && this.anySafeSearch(policyIndexes)) return slow();
+    if (!connect && mayRewriteBytes(bytes, hostStart, hostEnd, end) && this.anySafeSearch(policyIndexes))
+      return this.decideUtf8(policyIndexes, bytes, start, end, now);
     const firstGroup = policyIndexes.length > 0 ? snap.policies[policyIndexes[0]!]!.group : 'none';
     if (found === 0) {
       for (let p = 0; p < policyIndexes.length; p += 1) {
@@ -644,6 +640,13 @@ export class FilterEngine {
       allowed ??= verdict;
     }
     return allowed ?? { action: 'allow', category: null, rule: 'no-policy', group: firstGroup, snapshot: snap.version };
+  }
+
+  /** The string path for a URL given as bytes (a method, not a closure made on every decision). */
+  private decideUtf8(policyIndexes: readonly number[], bytes: Uint8Array, start: number, end: number, now: number): Decision {
+    const url =
+      bytes instanceof Buffer ? bytes.toString('utf8', start, end) : Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
+    return this.decideFor(policyIndexes, url, now);
   }
 
   decideFor(policyIndexes: readonly number[], url: string, now: number = Date.now()): Decision {
